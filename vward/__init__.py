@@ -1,0 +1,3 @@
+"""virtual ward: remote patient monitoring and virtual ward platform (shared kernel)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,400 @@
+"""Rule sets: list and read versions, write drafts (YAML or JSON), run a draft in shadow, publish with a
+reason (ops and admin only), and preview a candidate against stored readings. Also the per-patient
+adjustment of a rule set: threshold overrides with a reason and an expiry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from rules.core.ruleset import RuleSet, RuleSetError
+from rules.preview import preview_against_published
+from rules.service import parse_document
+from vward.api.deps import (
+    AppSettings,
+    ClinicalUser,
+    CurrentUser,
+    DbPool,
+    OpsUser,
+    ReaderUser,
+    RequestId,
+    require_roles,
+)
+from vward.api.fields import DbId, StorableText
+from vward.domain.alerts import Role
+from vward.domain.metrics import Metric
+from vward.domain.users import Principal
+from vward.storage import overrides as override_store
+from vward.storage import rulesets as store
+from vward.storage import ward as ward_store
+from vward.storage.audit import record_audit
+from vward.storage.evaluation import requeue
+from vward.storage.rulesets import RuleSetRecord, RuleSetStateError
+from vward.storage.shadow import shadow_summary
+
+router = APIRouter(prefix="/api/v1", tags=["rule sets"])
+
+AuthorUser = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.OPS, Role.ADMIN))]
+
+_MAX_BODY_BYTES = 256 * 1024
+MAX_OVERRIDE = timedelta(days=90)  # an override outliving a quarter's review is a forgotten one
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such rule set"}}
+_RULESET_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A rule set in YAML or JSON (see rules/rulesets/default.yaml)",
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+class RuleSetSummary(BaseModel):
+    id: int
+    name: str
+    version: int
+    status: str
+    shadow: bool
+    created_by: str
+    created_at: datetime
+    published_by: str | None
+    published_at: datetime | None
+    publish_reason: str | None
+
+
+class RuleSetDetail(RuleSetSummary):
+    body: dict[str, Any]
+
+
+def _summary(record: RuleSetRecord) -> RuleSetSummary:
+    return RuleSetSummary(**{k: getattr(record, k) for k in RuleSetSummary.model_fields})
+
+
+def _detail(record: RuleSetRecord) -> RuleSetDetail:
+    return RuleSetDetail(**_summary(record).model_dump(), body=record.body)
+
+
+async def _parsed_body(request: Request) -> tuple[RuleSet, dict[str, Any]]:
+    """The request body as a validated rule set and its document; 413 when huge, 422 listing every problem."""
+    raw = await request.body()
+    if len(raw) > _MAX_BODY_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"A rule set is at most {_MAX_BODY_BYTES} bytes")
+    try:
+        return parse_document(raw.decode("utf-8", errors="replace"), source="request body")
+    except RuleSetError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+
+
+async def _found(pool: asyncpg.Pool, ruleset_id: int) -> RuleSetRecord:
+    record = await store.get_ruleset(pool, ruleset_id)
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such rule set")
+    return record
+
+
+@router.get("/rulesets", response_model=list[RuleSetSummary])
+async def list_rulesets(
+    pool: DbPool, _: CurrentUser, name: Annotated[StorableText | None, Query(max_length=100)] = None
+) -> list[RuleSetSummary]:
+    """Every version, newest first per name."""
+    return [_summary(r) for r in await store.list_rulesets(pool, name)]
+
+
+@router.get("/rulesets/{ruleset_id}", response_model=RuleSetDetail, responses=_NOT_FOUND)
+async def get_ruleset(ruleset_id: DbId, pool: DbPool, _: CurrentUser) -> RuleSetDetail:
+    return _detail(await _found(pool, ruleset_id))
+
+
+@router.post(
+    "/rulesets", response_model=RuleSetDetail, status_code=status.HTTP_201_CREATED, openapi_extra=_RULESET_BODY
+)
+async def create_draft(
+    request: Request,
+    pool: DbPool,
+    principal: AuthorUser,
+    request_id: RequestId,
+    shadow: bool = False,
+) -> RuleSetDetail:
+    """A new draft version of the rule set the body names; `shadow=true` evaluates it live, silently."""
+    ruleset, document = await _parsed_body(request)
+    async with pool.acquire() as conn, conn.transaction():
+        record = await store.create_draft(
+            conn, name=ruleset.name, body=document, created_by=principal.username, shadow=shadow
+        )
+        await _audit(conn, principal, "ruleset.draft", request_id, record, {"shadow": shadow})
+    return _detail(record)
+
+
+@router.put("/rulesets/{ruleset_id}", response_model=RuleSetDetail, responses=_NOT_FOUND, openapi_extra=_RULESET_BODY)
+async def replace_draft(
+    ruleset_id: DbId, request: Request, pool: DbPool, principal: AuthorUser, request_id: RequestId
+) -> RuleSetDetail:
+    """Replace a draft's body; published and retired versions never change (409)."""
+    current = await _found(pool, ruleset_id)
+    ruleset, document = await _parsed_body(request)
+    if ruleset.name != current.name:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"This draft belongs to rule set {current.name!r}; the body names {ruleset.name!r}",
+        )
+    return await _change_draft(pool, principal, request_id, ruleset_id, body=document)
+
+
+class ShadowSwitch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shadow: bool
+
+
+@router.patch("/rulesets/{ruleset_id}", response_model=RuleSetDetail, responses=_NOT_FOUND)
+async def set_shadow(
+    ruleset_id: DbId, switch: ShadowSwitch, pool: DbPool, principal: AuthorUser, request_id: RequestId
+) -> RuleSetDetail:
+    """Run a draft in shadow (evaluated live, never notifies, would-be alerts recorded) or stop it."""
+    await _found(pool, ruleset_id)
+    return await _change_draft(pool, principal, request_id, ruleset_id, shadow=switch.shadow)
+
+
+async def _change_draft(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    request_id: str,
+    ruleset_id: DbId,
+    *,
+    body: dict[str, Any] | None = None,
+    shadow: bool | None = None,
+) -> RuleSetDetail:
+    async with pool.acquire() as conn, conn.transaction():
+        try:
+            record = await store.update_draft(conn, ruleset_id, body=body, shadow=shadow)
+        except RuleSetStateError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        changed = {"body": body is not None, "shadow": shadow}
+        await _audit(conn, principal, "ruleset.update", request_id, record, changed)
+    return _detail(record)
+
+
+class ShadowCount(BaseModel):
+    rule_id: str
+    severity: int
+    opened: int
+    patients: int
+
+
+@router.get("/rulesets/{ruleset_id}/shadow-alerts", response_model=list[ShadowCount], responses=_NOT_FOUND)
+async def shadow_alerts(
+    ruleset_id: DbId, pool: DbPool, _: CurrentUser, hours: Annotated[float, Query(gt=0, le=24 * 30)] = 24
+) -> list[ShadowCount]:
+    """What this draft would have raised on live data in the last `hours`, per rule and severity."""
+    await _found(pool, ruleset_id)
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    return [ShadowCount(**row) for row in await shadow_summary(pool, ruleset_id, since)]
+
+
+class Publication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: StorableText = Field(min_length=3, max_length=2000, description="why this version goes live (audited)")
+
+
+@router.post("/rulesets/{ruleset_id}/publish", response_model=RuleSetDetail, responses=_NOT_FOUND)
+async def publish(
+    ruleset_id: DbId, publication: Publication, pool: DbPool, principal: OpsUser, request_id: RequestId
+) -> RuleSetDetail:
+    """Make a draft the live version; the one it replaces is retired. Alerts keep their own version."""
+    await _found(pool, ruleset_id)
+    async with pool.acquire() as conn:
+        try:
+            record = await store.publish(
+                conn, ruleset_id, principal=principal, reason=publication.reason, request_id=request_id
+            )
+        except RuleSetStateError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return _detail(record)
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: float = Field(default=7, gt=0, le=14, description="how far back to replay")
+    until: AwareDatetime | None = Field(default=None, description="end of the window (default: now)")
+    patient_ids: list[int] | None = Field(default=None, max_length=2000, description="only these patients")
+
+
+@router.post("/rulesets/{ruleset_id}/preview", response_model=dict[str, Any], responses=_NOT_FOUND)
+async def preview_ruleset(
+    ruleset_id: DbId,
+    request: PreviewRequest,
+    pool: DbPool,
+    settings: AppSettings,
+    principal: AuthorUser,
+    request_id: RequestId,
+) -> dict[str, Any]:
+    """Replay this version and the published one over stored readings of your wards: alerts per
+    patient-day, per rule and per nurse shift, side by side (no patient data in the answer)."""
+    record = await _found(pool, ruleset_id)
+    candidate = (f"{record.name}@{record.version}", RuleSet.model_validate(record.body))
+    dsn, processes = settings.database_url, settings.rules_preview_processes
+    try:
+        report = await preview_against_published(
+            pool,
+            candidate,
+            name=record.name,
+            days=request.days,
+            until=request.until or datetime.now(UTC),
+            tz=ZoneInfo(settings.timezone),
+            patient_ids=request.patient_ids,
+            wards=list(principal.wards) or None,
+            fan_out=None if dsn is None else (dsn, processes),
+        )
+    except LookupError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    async with pool.acquire() as conn:
+        detail = {"days": request.days, "patients": report.patients, "readings": report.readings}
+        await _audit(conn, principal, "ruleset.preview", request_id, record, detail)
+    return report.to_json()
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Metric
+    low: float | None = Field(default=None, description="alert at or below this instead of the rule set's bound")
+    high: float | None = Field(default=None, description="alert at or above this instead of the rule set's bound")
+    reason: StorableText = Field(
+        min_length=3, max_length=1000, description="the clinical reason (shown with every alert)"
+    )
+    expires_at: AwareDatetime = Field(description="in the future, at most 90 days ahead; then flagged for review")
+
+    @model_validator(mode="after")
+    def _sensible(self) -> OverrideIn:
+        if self.low is None and self.high is None:
+            raise ValueError("give low, high or both")
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError("low must be below high")
+        if not timedelta(0) < self.expires_at - datetime.now(UTC) <= MAX_OVERRIDE:
+            raise ValueError(f"expires_at must be in the future and within {MAX_OVERRIDE.days} days")
+        return self
+
+
+class OverrideOut(BaseModel):
+    id: int
+    patient_id: int
+    metric: str
+    low: float | None
+    high: float | None
+    reason: str
+    expires_at: datetime
+    created_by: str
+    created_at: datetime
+
+
+async def _patient_in_scope(conn: asyncpg.Connection, principal: Principal, patient_id: int) -> None:
+    ward = await ward_store.patient_ward(conn, patient_id)
+    if ward is None or not principal.may_see_ward(ward):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such patient")
+
+
+@router.get("/patients/{patient_id}/threshold-overrides", response_model=list[OverrideOut], tags=["patients"])
+async def list_overrides(
+    patient_id: DbId, pool: DbPool, principal: ReaderUser, request_id: RequestId
+) -> list[OverrideOut]:
+    """The patient's live threshold overrides, expired ones included (they await review)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await _patient_in_scope(conn, principal, patient_id)
+        rows = await override_store.live_overrides(conn, patient_id)
+        await record_audit(
+            conn,
+            principal=principal,
+            action="overrides.read",
+            request_id=request_id,
+            patient_id=patient_id,
+            object_type="threshold_override",
+        )
+    return [OverrideOut(**dict(r)) for r in rows]
+
+
+@router.post(
+    "/patients/{patient_id}/threshold-overrides",
+    response_model=OverrideOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["patients"],
+)
+async def set_override(
+    patient_id: DbId, override: OverrideIn, pool: DbPool, principal: ClinicalUser, request_id: RequestId
+) -> OverrideOut:
+    """Set the patient's own bound for one metric (replacing any earlier one); the rules use it at once."""
+    async with pool.acquire() as conn, conn.transaction():
+        await _patient_in_scope(conn, principal, patient_id)
+        row = await override_store.set_override(
+            conn,
+            patient_id=patient_id,
+            metric=override.metric.value,
+            low=override.low,
+            high=override.high,
+            reason=override.reason,
+            expires_at=override.expires_at,
+            by=principal.username,
+        )
+        await record_audit(
+            conn,
+            principal=principal,
+            action="override.set",
+            request_id=request_id,
+            patient_id=patient_id,
+            object_type="threshold_override",
+            object_id=str(row["id"]),
+            detail={"metric": override.metric.value, "low": override.low, "high": override.high},
+        )
+        await requeue(conn, [patient_id], "override")
+    return OverrideOut(**dict(row))
+
+
+@router.delete(
+    "/patients/{patient_id}/threshold-overrides/{override_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["patients"],
+)
+async def remove_override(
+    patient_id: DbId, override_id: DbId, pool: DbPool, principal: ClinicalUser, request_id: RequestId
+) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await _patient_in_scope(conn, principal, patient_id)
+        if not await override_store.remove_override(conn, patient_id, override_id, principal.username):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "No such live override")
+        await record_audit(
+            conn,
+            principal=principal,
+            action="override.remove",
+            request_id=request_id,
+            patient_id=patient_id,
+            object_type="threshold_override",
+            object_id=str(override_id),
+        )
+        await requeue(conn, [patient_id], "override")
+
+
+async def _audit(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    action: str,
+    request_id: str,
+    record: RuleSetRecord,
+    detail: dict[str, Any],
+) -> None:
+    await record_audit(
+        conn,
+        principal=principal,
+        action=action,
+        request_id=request_id,
+        object_type="rule_set",
+        object_id=str(record.id),
+        detail={"name": record.name, "version": record.version, **detail},
+    )

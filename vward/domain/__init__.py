@@ -1,0 +1,1 @@
+"""Pure domain model: frozen values shared by every package. No I/O, no clock."""

@@ -1,0 +1,53 @@
+"""Patients on the virtual ward, their devices and bindings."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+class Pathway(enum.StrEnum):
+    GENERAL = "general"
+    COPD = "copd"
+    HEART_FAILURE = "heart_failure"
+    POST_OP = "post_op"
+
+
+class DeviceKind(enum.StrEnum):
+    PATCH = "patch"
+    OXIMETER = "oximeter"
+    BP_CUFF = "bp_cuff"
+    THERMOMETER = "thermometer"
+    SCALE = "scale"
+    PATIENT_APP = "patient_app"
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    id: int
+    mrn: str
+    display_name: str
+    ward: str
+    pathway: Pathway
+    spo2_scale: int
+    date_of_birth: date | None
+    pregnant: bool
+    admitted_at: datetime
+    discharged_at: datetime | None = None
+
+    def age_on(self, day: date) -> int | None:
+        """Whole years on `day`, or None when the date of birth is unknown."""
+        if self.date_of_birth is None:
+            return None
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    id: str
+    kind: DeviceKind
+    online: bool | None = None
+    battery: int | None = None
+    last_seen_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""asyncpg adapters, one module per table family, and the migration runner."""

@@ -1,0 +1,263 @@
+"""Alerts and their event trail. The partial unique index `alerts_one_open` makes one open alert per
+(patient, rule) a database fact; an insert that meets it returns None and the caller worsens or keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from vward.domain.alerts import AlertState, Severity
+from vward.storage.pool import Conn
+
+_COLUMNS = (
+    "id, patient_id, rule_id, rule_set_name, rule_set_version, severity, state, title, reason, opened_at,"
+    " updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, outcome, snoozed_until,"
+    " snooze_reason, escalation_policy, escalation_tier, next_escalation_at, muted_by, auto_resolve, cleared_at"
+)
+# The columns a lifecycle change may set; everything else is fixed when the alert opens.
+_MUTABLE = frozenset(
+    {
+        "severity",
+        "state",
+        "title",
+        "reason",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+        "resolved_by",
+        "outcome",
+        "snoozed_until",
+        "snooze_reason",
+        "escalation_tier",
+        "next_escalation_at",
+        "muted_by",
+        "cleared_at",
+        "escalation_policy",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    id: int
+    patient_id: int | None  # None: a system alert about the platform itself
+    rule_id: str
+    rule_set_name: str
+    rule_set_version: int
+    severity: Severity
+    state: AlertState
+    title: str
+    reason: dict[str, Any]
+    opened_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    outcome: str | None
+    snoozed_until: datetime | None
+    snooze_reason: str | None
+    escalation_policy: dict[str, Any]
+    escalation_tier: int
+    next_escalation_at: datetime | None
+    muted_by: int | None
+    auto_resolve: bool
+    cleared_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    patient_id: int | None
+    rule_id: str
+    rule_set_name: str
+    rule_set_version: int
+    severity: Severity
+    title: str
+    reason: dict[str, Any]
+    escalation_policy: dict[str, Any]
+    escalation_tier: int
+    next_escalation_at: datetime | None
+    auto_resolve: bool
+
+
+def _alert(row: asyncpg.Record) -> StoredAlert:
+    values = dict(row)
+    values["severity"] = Severity(values["severity"])
+    values["state"] = AlertState(values["state"])
+    return StoredAlert(**values)
+
+
+async def insert_alert(conn: Conn, alert: NewAlert, at: datetime) -> StoredAlert | None:
+    """Open an alert; None when one is already open for (patient, rule): the caller keeps or worsens it."""
+    row = await conn.fetchrow(
+        "INSERT INTO alerts (patient_id, rule_id, rule_set_name, rule_set_version, severity, state, title, reason,"
+        " opened_at, updated_at, escalation_policy, escalation_tier, next_escalation_at, auto_resolve)"
+        " VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"
+        f" RETURNING {_COLUMNS}",
+        alert.patient_id,
+        alert.rule_id,
+        alert.rule_set_name,
+        alert.rule_set_version,
+        int(alert.severity),
+        alert.title,
+        alert.reason,
+        at,
+        alert.escalation_policy,
+        alert.escalation_tier,
+        alert.next_escalation_at,
+        alert.auto_resolve,
+    )
+    return None if row is None else _alert(row)
+
+
+async def update_alert(conn: Conn, alert_id: int, at: datetime, changes: dict[str, Any]) -> StoredAlert:
+    """Set lifecycle columns (and updated_at) on one alert."""
+    unknown = set(changes) - _MUTABLE
+    if unknown:
+        raise ValueError(f"alert columns not changeable: {sorted(unknown)}")
+    names = list(changes)
+    assignments = ", ".join(f"{n} = ${i + 3}" for i, n in enumerate(names))
+    values = [int(v) if isinstance(v, Severity) else v for v in changes.values()]
+    row = await conn.fetchrow(
+        f"UPDATE alerts SET updated_at = $2{', ' if names else ''}{assignments} WHERE id = $1 RETURNING {_COLUMNS}",
+        alert_id,
+        at,
+        *values,
+    )
+    return _alert(row)
+
+
+async def add_event(
+    conn: Conn,
+    *,
+    alert_id: int,
+    at: datetime,
+    kind: str,
+    actor: str,
+    from_state: AlertState | None,
+    to_state: AlertState | None,
+    severity: Severity | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO alert_events (alert_id, at, kind, actor, from_state, to_state, severity, detail)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        alert_id,
+        at,
+        kind,
+        actor,
+        from_state,
+        to_state,
+        None if severity is None else int(severity),
+        detail or {},
+    )
+
+
+async def open_alerts_for_update(conn: Conn, patient_id: int | None) -> list[StoredAlert]:
+    """The patient's unresolved alerts (or the platform's, for None), locked against concurrent actions."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM alerts WHERE patient_id IS NOT DISTINCT FROM $1 AND state <> 'resolved'"
+        " ORDER BY id FOR UPDATE",
+        patient_id,
+    )
+    return [_alert(r) for r in rows]
+
+
+async def open_alert_for_rule(conn: Conn, patient_id: int | None, rule_id: str) -> StoredAlert | None:
+    """The alert that won an insert conflict, locked, so the loser can worsen or keep it."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM alerts WHERE patient_id IS NOT DISTINCT FROM $1 AND rule_id = $2"
+        " AND state <> 'resolved' FOR UPDATE",
+        patient_id,
+        rule_id,
+    )
+    return None if row is None else _alert(row)
+
+
+async def has_open_alert(conn: Conn, patient_id: int | None, rule_id: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM alerts WHERE patient_id IS NOT DISTINCT FROM $1 AND rule_id = $2"
+            " AND state <> 'resolved')",
+            patient_id,
+            rule_id,
+        )
+    )
+
+
+async def get_alert(conn: Conn, alert_id: int, *, for_update: bool = False) -> StoredAlert | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM alerts WHERE id = $1{lock}", alert_id)
+    return None if row is None else _alert(row)
+
+
+async def claim_due(conn: Conn, now: datetime, limit: int) -> list[StoredAlert]:
+    """Alerts whose escalation or snooze timer is due (a snooze holds escalation back); SKIP LOCKED so timer
+    loops share the work."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM alerts WHERE state <> 'resolved'"
+        " AND ((state <> 'snoozed' AND next_escalation_at <= $1) OR (state = 'snoozed' AND snoozed_until <= $1))"
+        " ORDER BY least(next_escalation_at, snoozed_until) LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return [_alert(r) for r in rows]
+
+
+async def events_of(conn: Conn, alert_id: int) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT id, at, kind, actor, from_state, to_state, severity, detail FROM alert_events"
+        " WHERE alert_id = $1 ORDER BY at, id",
+        alert_id,
+    )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    states: tuple[AlertState, ...] = ()
+    min_severity: Severity | None = None
+    patient_id: int | None = None
+    wards: tuple[str, ...] = ()  # empty: every ward
+
+
+async def list_alerts(conn: Conn, where: AlertFilter, *, limit: int, offset: int) -> tuple[list[StoredAlert], int]:
+    """One page of alerts (worst and newest first) and the total that match; system alerts have no ward."""
+    condition = (
+        " FROM alerts a LEFT JOIN patients p ON p.id = a.patient_id"
+        " WHERE (cardinality($1::text[]) = 0 OR a.state = ANY($1::text[]))"
+        " AND ($2::smallint IS NULL OR a.severity >= $2) AND ($3::bigint IS NULL OR a.patient_id = $3)"
+        " AND (cardinality($4::text[]) = 0 OR a.patient_id IS NULL OR p.ward = ANY($4::text[]))"
+    )
+    args = (
+        [s.value for s in where.states],
+        None if where.min_severity is None else int(where.min_severity),
+        where.patient_id,
+        list(where.wards),
+    )
+    total: int = await conn.fetchval(f"SELECT count(*){condition}", *args)
+    columns = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
+    rows = await conn.fetch(
+        f"SELECT {columns}{condition} ORDER BY a.severity DESC, a.opened_at DESC, a.id DESC LIMIT $5 OFFSET $6",
+        *args,
+        limit,
+        offset,
+    )
+    return [_alert(r) for r in rows], total
+
+
+async def openings_since(conn: Conn, since: datetime, wards: list[str] | None, limit: int) -> list[asyncpg.Record]:
+    """Alerts opened since `since` with the ward of their patient (NULL: a platform alert), oldest first;
+    `wards` limits them to those wards (platform alerts always count)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT a.opened_at, a.rule_id, a.patient_id, p.ward FROM alerts a LEFT JOIN patients p ON p.id = a.patient_id"
+        " WHERE a.opened_at >= $1 AND ($2::text[] IS NULL OR a.patient_id IS NULL OR p.ward = ANY($2::text[]))"
+        " ORDER BY a.opened_at LIMIT $3",
+        since,
+        wards,
+        limit,
+    )
+    return rows

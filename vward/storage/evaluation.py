@@ -1,0 +1,175 @@
+"""What the rules worker reads: the evaluation queue and, for a batch of patients at once, everything
+a rule set may look at (patient, latest observations, a window of readings, bound devices)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+import asyncpg
+
+from vward.domain.metrics import Metric
+from vward.domain.patients import Patient
+from vward.domain.readings import Observation, ReadingValue
+from vward.storage.patients import patient_from_row
+from vward.storage.pool import Conn
+
+# Ingest notifies this channel after committing readings; the rules workers LISTEN on it.
+EVAL_CHANNEL = "vward_eval"
+
+_PATIENT_COLUMNS = (
+    "id, mrn, display_name, ward, pathway, spo2_scale, date_of_birth, pregnant, admitted_at, discharged_at"
+)
+
+
+async def claim_queued(conn: Conn, limit: int) -> list[int]:
+    """Take up to `limit` queued patients; rows other workers hold are skipped, so a patient is never
+    evaluated twice at once. In the caller's transaction: a crash rolls the claim back. Fresh readings go
+    before timer re-evaluations, and those come in small batches, so a tick backlog barely delays an alert."""
+    return await _claim(conn, "reason <> 'tick'", limit) or await _claim(conn, "reason = 'tick'", max(1, limit // 5))
+
+
+async def _claim(conn: Conn, condition: str, limit: int) -> list[int]:
+    rows = await conn.fetch(
+        "DELETE FROM eval_queue WHERE patient_id IN (SELECT patient_id FROM eval_queue"
+        f" WHERE {condition} ORDER BY queued_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING patient_id",
+        limit,
+    )
+    return [r["patient_id"] for r in rows]
+
+
+async def requeue(conn: Conn, patient_ids: list[int], reason: str) -> None:
+    """Evaluate these patients again soon (their rules changed), waking the workers."""
+    await conn.execute(
+        "INSERT INTO eval_queue (patient_id, reason) SELECT unnest($1::bigint[]), $2 ON CONFLICT DO NOTHING",
+        patient_ids,
+        reason,
+    )
+    await conn.execute("SELECT pg_notify($1, '')", EVAL_CHANNEL)
+
+
+async def requeue_quiet(conn: Conn, now: datetime, evaluated_before: datetime) -> int:
+    """Queue admitted patients not evaluated since `evaluated_before`, so time-based rules (stale data,
+    overdue readings, expired snoozes) fire without new readings. Returns how many were queued."""
+    status = await conn.execute(
+        "INSERT INTO eval_queue (patient_id, queued_at, reason)"
+        " SELECT p.id, $1, 'tick' FROM patients p LEFT JOIN patient_scores s ON s.patient_id = p.id"
+        " WHERE p.discharged_at IS NULL AND (s.computed_at IS NULL OR s.computed_at < $2)"
+        " ON CONFLICT DO NOTHING",
+        now,
+        evaluated_before,
+    )
+    return int(status.rsplit(" ", 1)[1])
+
+
+async def last_reading_at(conn: Conn) -> datetime | None:
+    """When the newest reading of any admitted patient was measured: the platform's pulse."""
+    at: datetime | None = await conn.fetchval(
+        "SELECT max(o.measured_at) FROM latest_observations o JOIN patients p ON p.id = o.patient_id"
+        " WHERE p.discharged_at IS NULL"
+    )
+    return at
+
+
+_BOOLEAN_METRICS = frozenset({Metric.ON_OXYGEN.value, Metric.PATIENT_CONCERN.value})
+_KNOWN_METRICS = frozenset(m.value for m in Metric)
+
+
+def observation_value(metric: str, value: float | None, value_text: str | None) -> ReadingValue | None:
+    """Stored columns back to the wire value: booleans as bool, ACVPU as text, the rest as float."""
+    if metric in _BOOLEAN_METRICS:
+        if value_text is not None:
+            return value_text.lower() in ("true", "1")
+        return None if value is None else bool(value)
+    if value_text is not None:
+        return value_text
+    return None if value is None else float(value)
+
+
+def _observations(rows: list[asyncpg.Record]) -> dict[int, list[Observation]]:
+    """Rows with patient_id, metric, value, value_text and measured_at, grouped by patient in row order."""
+    grouped: dict[int, list[Observation]] = defaultdict(list)
+    for r in rows:
+        metric = r["metric"]
+        value = observation_value(metric, r["value"], r["value_text"]) if metric in _KNOWN_METRICS else None
+        if value is not None:
+            grouped[r["patient_id"]].append(Observation(Metric(metric), value, r["measured_at"]))
+    return grouped
+
+
+async def patients_by_id(conn: Conn, patient_ids: list[int]) -> dict[int, Patient]:
+    rows = await conn.fetch(f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE id = ANY($1::bigint[])", patient_ids)
+    return {r["id"]: patient_from_row(r) for r in rows}
+
+
+async def latest_by_patient(conn: Conn, patient_ids: list[int]) -> dict[int, dict[str, Observation]]:
+    rows = await conn.fetch(
+        "SELECT patient_id, metric, value, value_text, measured_at FROM latest_observations"
+        " WHERE patient_id = ANY($1::bigint[])",
+        patient_ids,
+    )
+    return {pid: {o.metric.value: o for o in obs} for pid, obs in _observations(rows).items()}
+
+
+async def history_by_patient(conn: Conn, windows: list[tuple[int, str, datetime]]) -> dict[int, list[Observation]]:
+    """Readings per (patient, metric, since) window plus the one value before it (so a hold that began
+    before the window is seen to), oldest first per patient."""
+    if not windows:
+        return {}
+    patient_ids, metrics, sinces = (list(column) for column in zip(*windows, strict=True))
+    rows = await conn.fetch(
+        "SELECT w.patient_id, w.metric, r.value, r.value_text, r.measured_at"
+        " FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS w(patient_id, metric, since)"
+        " CROSS JOIN LATERAL ("
+        "  (SELECT value, value_text, measured_at FROM readings WHERE patient_id = w.patient_id"
+        "   AND metric = w.metric AND measured_at < w.since ORDER BY measured_at DESC LIMIT 1)"
+        "  UNION ALL (SELECT value, value_text, measured_at FROM readings WHERE patient_id = w.patient_id"
+        "   AND metric = w.metric AND measured_at >= w.since)) r"
+        " ORDER BY w.patient_id, r.measured_at",
+        patient_ids,
+        metrics,
+        sinces,
+    )
+    return _observations(rows)
+
+
+async def readings_for_replay(conn: Conn, patient_id: int, start: datetime, end: datetime) -> list[asyncpg.Record]:
+    """(measured_at, metric, value, value_text) of one patient, oldest first: the input of a backtest."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT measured_at, metric, value, value_text FROM readings"
+        " WHERE patient_id = $1 AND measured_at >= $2 AND measured_at < $3 ORDER BY measured_at, metric",
+        patient_id,
+        start,
+        end,
+    )
+    return rows
+
+
+async def patients_admitted_during(
+    conn: Conn, start: datetime, end: datetime, patient_ids: list[int] | None, wards: list[str] | None = None
+) -> list[Patient]:
+    """Patients on the ward at any time in [start, end), optionally only some ids or wards."""
+    rows = await conn.fetch(
+        f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE admitted_at < $2"
+        " AND (discharged_at IS NULL OR discharged_at > $1) AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))"
+        " AND ($4::text[] IS NULL OR ward = ANY($4::text[])) ORDER BY id",
+        start,
+        end,
+        patient_ids,
+        wards,
+    )
+    return [patient_from_row(r) for r in rows]
+
+
+async def devices_by_patient(conn: Conn, patient_ids: list[int]) -> dict[int, list[asyncpg.Record]]:
+    """Devices bound now, with status and last sight."""
+    rows = await conn.fetch(
+        "SELECT b.patient_id, dv.id, dv.kind, dv.online, dv.battery, dv.last_seen_at"
+        " FROM device_bindings b JOIN devices dv ON dv.id = b.device_id"
+        " WHERE b.patient_id = ANY($1::bigint[]) AND upper_inf(b.valid) ORDER BY dv.id",
+        patient_ids,
+    )
+    devices: dict[int, list[asyncpg.Record]] = defaultdict(list)
+    for r in rows:
+        devices[r["patient_id"]].append(r)
+    return devices

@@ -1,0 +1,81 @@
+"""Read models for the triage list and the patient view: scores, alerts and data freshness."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from vward.storage.pool import Conn
+
+# One row per admitted patient with everything the worklist shows; ordering is the caller's.
+_WORKLIST_SQL = """
+SELECT p.id, p.mrn, p.display_name, p.ward, p.pathway, p.spo2_scale, p.admitted_at,
+       s.score, s.band, s.complete, s.missing, s.parameters, s.computed_at,
+       a.open_alerts, a.top_severity, a.oldest_alert_at, a.max_tier, a.next_escalation_at,
+       o.last_reading_at,
+       d.devices_offline, d.min_battery
+FROM patients p
+LEFT JOIN patient_scores s ON s.patient_id = p.id
+LEFT JOIN LATERAL (
+    SELECT count(*) AS open_alerts, max(severity) AS top_severity, min(opened_at) AS oldest_alert_at,
+           max(escalation_tier) AS max_tier, min(next_escalation_at) AS next_escalation_at
+    FROM alerts WHERE patient_id = p.id AND state <> 'resolved'
+) a ON true
+LEFT JOIN LATERAL (
+    SELECT max(measured_at) AS last_reading_at FROM latest_observations WHERE patient_id = p.id
+) o ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE dv.online IS FALSE) AS devices_offline, min(dv.battery) AS min_battery
+    FROM device_bindings b JOIN devices dv ON dv.id = b.device_id
+    WHERE b.patient_id = p.id AND upper_inf(b.valid)
+) d ON true
+WHERE p.discharged_at IS NULL
+  AND ($1::text[] IS NULL OR p.ward = ANY($1::text[]))
+"""
+
+
+async def worklist(conn: Conn, wards: list[str] | None) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(_WORKLIST_SQL, wards)
+    return rows
+
+
+async def patient_ward(conn: Conn, patient_id: int) -> str | None:
+    ward: str | None = await conn.fetchval("SELECT ward FROM patients WHERE id = $1", patient_id)
+    return ward
+
+
+async def patient_devices(conn: Conn, patient_id: int) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT dv.id, dv.kind, dv.online, dv.battery, dv.last_seen_at, lower(b.valid) AS bound_from"
+        " FROM device_bindings b JOIN devices dv ON dv.id = b.device_id"
+        " WHERE b.patient_id = $1 AND upper_inf(b.valid) ORDER BY dv.id",
+        patient_id,
+    )
+    return rows
+
+
+async def latest_observations(conn: Conn, patient_id: int) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT metric, value, value_text, measured_at, device_id FROM latest_observations"
+        " WHERE patient_id = $1 ORDER BY metric",
+        patient_id,
+    )
+    return rows
+
+
+async def readings_between(
+    conn: Conn, patient_id: int, start: datetime, end: datetime, metrics: list[str] | None, limit: int
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT metric, value, value_text, measured_at, received_at, device_id, flags FROM readings"
+        " WHERE patient_id = $1 AND measured_at >= $2 AND measured_at < $3"
+        " AND ($4::text[] IS NULL OR metric = ANY($4::text[]))"
+        " ORDER BY measured_at LIMIT $5",
+        patient_id,
+        start,
+        end,
+        metrics,
+        limit,
+    )
+    return rows
