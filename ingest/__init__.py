@@ -1,0 +1,1 @@
+"""MQTT ingestion: decode, validate, de-duplicate and store device readings."""
