@@ -1,0 +1,1 @@
+"""Rules engine: NEWS2, thresholds, trends, staleness, alert lifecycle and escalation."""

@@ -1,0 +1,58 @@
+"""Alert burden of a replay, for rule set preview: how many alerts per patient-day, per rule and per shift.
+
+Public API: `alert_burden(openings, tz=UTC, shift_starts=(07:00, 19:00)) -> Burden`. Days and shifts are
+the ward's local ones (pass its tzinfo, e.g. ZoneInfo(settings.timezone)); a night shift belongs to the
+day it starts, so 02:00 on the 23rd counts in the 19:00-07:00 shift of the 22nd.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from rules.core.alertbook import Opening
+
+DAY_AND_NIGHT = (time(7), time(19))
+
+
+@dataclass(frozen=True, slots=True)
+class Burden:
+    total: int
+    per_rule: dict[str, int]
+    per_severity: dict[str, int]
+    per_patient_day: dict[tuple[int, date], int]
+    per_shift: dict[tuple[date, str], int]
+
+    def mean_per_patient_day(self, patient_days: float) -> float:
+        """Alerts per patient-day of monitoring (patient_days: the exposure, e.g. admitted days in the window)."""
+        return self.total / patient_days if patient_days > 0 else 0.0
+
+
+def shift_of(at: datetime, starts: Sequence[time]) -> tuple[date, str]:
+    """The shift (its start date and "HH:MM-HH:MM" label) that a local time falls in."""
+    ordered = sorted(starts)
+    earlier = [s for s in ordered if s <= at.time()]
+    day = at.date() if earlier else at.date() - timedelta(days=1)
+    start = earlier[-1] if earlier else ordered[-1]
+    end = ordered[(ordered.index(start) + 1) % len(ordered)]
+    return day, f"{start:%H:%M}-{end:%H:%M}"
+
+
+def alert_burden(
+    openings: Iterable[Opening], *, tz: tzinfo = UTC, shift_starts: Sequence[time] = DAY_AND_NIGHT
+) -> Burden:
+    if not shift_starts:
+        raise ValueError("give at least one shift start time")
+    per_rule: Counter[str] = Counter()
+    per_severity: Counter[str] = Counter()
+    per_patient_day: Counter[tuple[int, date]] = Counter()
+    per_shift: Counter[tuple[date, str]] = Counter()
+    for opening in openings:
+        local = opening.at.astimezone(tz)
+        per_rule[opening.rule_id] += 1
+        per_severity[opening.severity.name.lower()] += 1
+        per_patient_day[(opening.patient_id, local.date())] += 1
+        per_shift[shift_of(local, shift_starts)] += 1
+    return Burden(sum(per_rule.values()), dict(per_rule), dict(per_severity), dict(per_patient_day), dict(per_shift))

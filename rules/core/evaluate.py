@@ -1,0 +1,283 @@
+"""`evaluate(context, ruleset, now, active=...) -> list[Finding]`: every rule family for one patient.
+
+Shared by the live worker, preview/backtest (rules.core.replay) and the golden tests (rules.golden).
+- `active`: rule ids of the patient's alerts that are open now. Thresholds use it for hysteresis (an open
+  alert keeps firing until the value is back inside by the margin); nothing else depends on it.
+- `trends`: trend findings to reuse instead of running the trend rules, whose outcome depends only on the
+  trend metrics' series (replay passes them between new trend values); None (the default) runs them.
+- `score_news2(context, ruleset, now) -> News2Result`: the score for the triage list (not applicable
+  for under-16s and pregnancy, incomplete when a parameter is missing or older than its window).
+
+Rule ids: "news2", "news2_incomplete", "threshold:<metric>:<low|high>", "trend:<name>", "overdue:<name>",
+"device_offline:<device_id>", "battery_low:<device_id>", "patient_concern", "override_review:<metric>".
+Every finding carries its reason (values, thresholds, ages), `auto_resolve` and a copy of its escalation policy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from rules.core.model import EvaluationContext, Finding, Series
+from rules.core.news2 import News2Result, applicability, assess, not_applicable
+from rules.core.overrides import sort_overrides
+from rules.core.ruleset import RuleSet
+from rules.core.staleness import battery_low, offline, overdue
+from rules.core.thresholds import SIDES, apply_override, breach, threshold_rule_id
+from rules.core.trends import trend
+from vward.domain.alerts import Severity
+from vward.domain.metrics import METRIC_SPECS, Metric
+
+
+def score_news2(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> News2Result:
+    """NEWS2 of the latest observations, with the rule set's freshness windows."""
+    scale = context.patient.spo2_scale
+    reason = applicability(context.patient, now)
+    if reason is not None:
+        return not_applicable(reason, scale=scale)
+    return assess(context.latest, scale=scale, now=now, freshness=ruleset.news2.freshness())
+
+
+def _finding(
+    ruleset: RuleSet,
+    rule_id: str,
+    severity: Severity,
+    title: str,
+    reason: dict[str, Any],
+    *,
+    auto_resolve: bool,
+    policy: str | None,
+) -> Finding:
+    return Finding(rule_id, severity, title, reason, auto_resolve, ruleset.policy_snapshot(severity, policy))
+
+
+def _news2(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[Finding]:
+    rules = ruleset.news2
+    result = score_news2(context, ruleset, now)
+    if not rules.enabled or not result.applicable:
+        return []
+    if not result.complete:
+        absent = ", ".join([*result.missing, *(f"{p} (stale)" for p in result.stale)])
+        return [
+            _finding(
+                ruleset,
+                "news2_incomplete",
+                rules.incomplete_severity,
+                f"NEWS2 incomplete: {absent}",
+                result.detail_json(),
+                auto_resolve=True,
+                policy=rules.escalation,
+            )
+        ]
+    score = result.score or 0
+    matched = [
+        a
+        for a in rules.alerts
+        if (a.min_score is not None and score >= a.min_score) or (a.red_score and result.red_score)
+    ]
+    if not matched:
+        return []
+    severity = max(a.severity for a in matched)
+    reason = result.detail_json() | {"triggers": [a.model_dump(mode="json") for a in matched]}
+    return [
+        _finding(
+            ruleset,
+            "news2",
+            severity,
+            f"NEWS2 {score} ({result.band})",
+            reason,
+            auto_resolve=False,
+            policy=rules.escalation,
+        )
+    ]
+
+
+def _series(context: EvaluationContext) -> Mapping[str, Series]:
+    """Numeric values per metric, oldest first: the history window plus the latest value."""
+    series: dict[str, Series]
+    if context.series is not None:
+        series = dict(context.series)
+    else:
+        points: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
+        for obs in context.history:
+            if not isinstance(obs.value, bool | str):
+                points[obs.metric].append((obs.measured_at, float(obs.value)))
+        series = dict(points)
+    for metric, obs in context.latest.items():
+        if isinstance(obs.value, bool | str):
+            continue
+        known = series.get(metric, ())
+        if not known or known[-1][0] < obs.measured_at:
+            series[metric] = [*known, (obs.measured_at, float(obs.value))]
+    return series
+
+
+def _thresholds(
+    context: EvaluationContext, ruleset: RuleSet, now: datetime, active: frozenset[str], series: Mapping[str, Series]
+) -> list[Finding]:
+    overrides = sort_overrides(context.overrides, now)
+    thresholds = dict(ruleset.for_pathway(context.patient.pathway).thresholds)
+    for metric, override in overrides.active.items():
+        thresholds[metric] = apply_override(thresholds.get(metric), override)
+    findings = [
+        _finding(
+            ruleset,
+            f"override_review:{metric}",
+            ruleset.override_review_severity,
+            f"Threshold override for {metric} needs review",
+            why,
+            auto_resolve=True,
+            policy=None,
+        )
+        for metric, why in overrides.review
+    ]
+    for metric, threshold in thresholds.items():
+        for side in SIDES:
+            rule_id = threshold_rule_id(metric, side)
+            hit = breach(threshold, side, series.get(metric, ()), now=now, active=rule_id in active)
+            if hit is None:
+                continue
+            spec = METRIC_SPECS[metric]
+            patient_override = overrides.active.get(metric)
+            reason = {
+                "metric": str(metric),
+                "side": side,
+                "value": hit.value,
+                "bound": hit.bound,
+                "measured_at": hit.measured_at.isoformat(),
+                "outside_since": hit.outside_since.isoformat(),
+                "age_minutes": round((now - hit.measured_at).total_seconds() / 60, 1),
+                "hold_minutes": threshold.hold_minutes,
+                "hysteresis": threshold.hysteresis,
+                "override": None if patient_override is None else patient_override.model_dump(mode="json"),
+            }
+            word = "at or below" if side == "low" else "at or above"
+            title = f"{spec.display} {hit.value:g} {spec.unit} ({word} {hit.bound:g})"
+            findings.append(
+                _finding(
+                    ruleset,
+                    rule_id,
+                    hit.severity,
+                    title,
+                    reason,
+                    auto_resolve=threshold.auto_resolve,
+                    policy=threshold.escalation,
+                )
+            )
+    return findings
+
+
+def _trends(context: EvaluationContext, ruleset: RuleSet, series: Mapping[str, Series]) -> list[Finding]:
+    findings = []
+    for rule in ruleset.for_pathway(context.patient.pathway).trends:
+        evidence = trend(rule, series.get(rule.metric, ()))
+        if evidence is not None:
+            title = f"{METRIC_SPECS[rule.metric].display} {rule.direction}: {evidence['change']:g}"
+            findings.append(
+                _finding(
+                    ruleset,
+                    f"trend:{rule.name}",
+                    rule.severity,
+                    title,
+                    {"metric": str(rule.metric)} | evidence,
+                    auto_resolve=rule.auto_resolve,
+                    policy=rule.escalation,
+                )
+            )
+    return findings
+
+
+def _plans(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[Finding]:
+    findings = []
+    for plan in ruleset.for_pathway(context.patient.pathway).overdue:
+        evidence = overdue(plan, context.latest, context.patient.admitted_at, now)
+        if evidence is not None:
+            findings.append(
+                _finding(
+                    ruleset,
+                    f"overdue:{plan.name}",
+                    plan.severity,
+                    f"Overdue: {', '.join(evidence['metrics'])}",
+                    evidence,
+                    auto_resolve=plan.auto_resolve,
+                    policy=plan.escalation,
+                )
+            )
+    return findings
+
+
+def _devices(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[Finding]:
+    rules = ruleset.devices
+    findings = []
+    for device in context.devices:
+        silent = offline(device, timedelta(minutes=rules.offline_after_minutes), now)
+        if silent is not None:
+            findings.append(
+                _finding(
+                    ruleset,
+                    f"device_offline:{device.device_id}",
+                    rules.offline_severity,
+                    f"Device {device.device_id} offline",
+                    silent,
+                    auto_resolve=rules.auto_resolve,
+                    policy=rules.escalation,
+                )
+            )
+        flat = battery_low(device, rules.battery_low_below)
+        if flat is not None:
+            findings.append(
+                _finding(
+                    ruleset,
+                    f"battery_low:{device.device_id}",
+                    rules.battery_severity,
+                    f"Device {device.device_id} battery {device.battery}%",
+                    flat,
+                    auto_resolve=rules.auto_resolve,
+                    policy=rules.escalation,
+                )
+            )
+    return findings
+
+
+def _concern(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[Finding]:
+    rule = ruleset.patient_concern
+    pressed = context.latest.get(Metric.PATIENT_CONCERN)
+    if not rule.enabled or pressed is None or pressed.value is not True:
+        return []
+    if now - pressed.measured_at > timedelta(minutes=rule.window_minutes):
+        return []
+    reason = {"pressed_at": pressed.measured_at.isoformat(), "window_minutes": rule.window_minutes}
+    return [
+        _finding(
+            ruleset,
+            "patient_concern",
+            rule.severity,
+            "Patient reports feeling unwell",
+            reason,
+            auto_resolve=rule.auto_resolve,
+            policy=rule.escalation,
+        )
+    ]
+
+
+def evaluate(
+    context: EvaluationContext,
+    ruleset: RuleSet,
+    now: datetime,
+    *,
+    active: frozenset[str] = frozenset(),
+    trends: Sequence[Finding] | None = None,
+) -> list[Finding]:
+    """Every finding that holds for this patient at `now`, in a stable order (by rule id)."""
+    series = _series(context)
+    findings = [
+        *_news2(context, ruleset, now),
+        *_thresholds(context, ruleset, now, active, series),
+        *(_trends(context, ruleset, series) if trends is None else trends),
+        *_plans(context, ruleset, now),
+        *_devices(context, ruleset, now),
+        *_concern(context, ruleset, now),
+    ]
+    return sorted(findings, key=lambda f: f.rule_id)

@@ -1,0 +1,59 @@
+"""No-data rules: readings overdue against the monitoring plan, devices offline, batteries running low.
+
+Public API (each returns the evidence dict when the rule fires, else None):
+- `overdue(plan, latest, admitted_at, now)`: none of the plan's metrics measured within `every_hours` plus
+  grace; before the first reading the clock runs from admission.
+- `offline(device, offline_after, now)`: the device said it is offline, or has not been seen for too long.
+- `battery_low(device, below)`: battery under the rule set's percentage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from rules.core.model import DeviceStatus
+from rules.core.ruleset import OverduePlan
+from vward.domain.readings import Observation
+
+
+def _minutes(span: timedelta) -> float:
+    return round(span.total_seconds() / 60, 1)
+
+
+def overdue(
+    plan: OverduePlan, latest: Mapping[str, Observation], admitted_at: datetime, now: datetime
+) -> dict[str, Any] | None:
+    times = [latest[m].measured_at for m in plan.metrics if m in latest]
+    last = max(times, default=None)
+    since = last or admitted_at
+    if now - since <= plan.due_after():
+        return None
+    return {
+        "metrics": [str(m) for m in plan.metrics],
+        "expected_every_hours": plan.every_hours,
+        "grace_minutes": plan.grace_minutes,
+        "last_measured_at": None if last is None else last.isoformat(),
+        "overdue_minutes": _minutes(now - since - timedelta(hours=plan.every_hours)),
+    }
+
+
+def offline(device: DeviceStatus, offline_after: timedelta, now: datetime) -> dict[str, Any] | None:
+    silent = None if device.last_seen_at is None else now - device.last_seen_at
+    if device.online is not False and (silent is None or silent <= offline_after):
+        return None
+    return {
+        "device_id": device.device_id,
+        "kind": device.kind,
+        "reported_offline": device.online is False,
+        "last_seen_at": None if device.last_seen_at is None else device.last_seen_at.isoformat(),
+        "silent_minutes": None if silent is None else _minutes(silent),
+        "offline_after_minutes": _minutes(offline_after),
+    }
+
+
+def battery_low(device: DeviceStatus, below: int) -> dict[str, Any] | None:
+    if device.battery is None or device.battery >= below:
+        return None
+    return {"device_id": device.device_id, "kind": device.kind, "battery": device.battery, "below": below}

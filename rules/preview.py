@@ -1,0 +1,291 @@
+"""Backtest a candidate rule set against the published one over stored readings: the same core replay
+(evaluate + reconcile) per patient, and the alert burden of each side by side (per patient-day, per rule,
+per nurse shift). Readings stream one patient at a time, the next patient's fetch overlapping this one's
+replay, so memory stays at one patient's readings however long the window."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from rules.core.alertbook import Opening
+from rules.core.burden import Burden, alert_burden
+from rules.core.replay import Reading, replay
+from rules.core.ruleset import RuleSet, load_ruleset
+from vward.domain.metrics import Metric
+from vward.domain.patients import Patient
+from vward.settings import Settings, SettingsError
+from vward.storage.evaluation import patients_admitted_during, readings_for_replay
+from vward.storage.pool import create_pool
+from vward.storage.rulesets import load_published
+
+_BOOLEAN = frozenset({Metric.ON_OXYGEN.value, Metric.PATIENT_CONCERN.value})
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One rule set's burden over the window."""
+
+    label: str
+    total: int
+    per_patient_day: float
+    per_rule: dict[str, int]
+    per_severity: dict[str, int]
+    per_shift: dict[str, int]  # "YYYY-MM-DD HH:MM-HH:MM" -> alerts opened in that shift
+    busiest_patient_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewReport:
+    start: datetime
+    end: datetime
+    patients: int
+    patient_days: float
+    readings: int
+    evaluations: int
+    elapsed_s: float
+    candidate: Side
+    published: Side
+
+    def to_json(self) -> dict[str, Any]:
+        rules = sorted(set(self.candidate.per_rule) | set(self.published.per_rule))
+        return {
+            "window": {"start": self.start.isoformat(), "end": self.end.isoformat()},
+            "patients": self.patients,
+            "patient_days": round(self.patient_days, 2),
+            "readings": self.readings,
+            "evaluations": self.evaluations,
+            "elapsed_s": round(self.elapsed_s, 2),
+            "candidate": _side_json(self.candidate),
+            "published": _side_json(self.published),
+            "per_rule": [
+                {
+                    "rule_id": r,
+                    "candidate": self.candidate.per_rule.get(r, 0),
+                    "published": self.published.per_rule.get(r, 0),
+                }
+                for r in rules
+            ],
+        }
+
+
+def _side_json(side: Side) -> dict[str, Any]:
+    return {
+        "rule_set": side.label,
+        "total": side.total,
+        "per_patient_day": round(side.per_patient_day, 3),
+        "busiest_patient_day": side.busiest_patient_day,
+        "per_severity": side.per_severity,
+        "per_shift": side.per_shift,
+    }
+
+
+def replay_readings(rows: list[asyncpg.Record]) -> list[Reading]:
+    """Stored columns as the wire values replay expects (booleans as bool, ACVPU as text), built once per
+    patient for both rule sets."""
+    return [
+        (measured_at, metric, text if text is not None else bool(value) if metric in _BOOLEAN else value)
+        for measured_at, metric, value, text in rows
+    ]
+
+
+def _exposure(patient: Patient, start: datetime, end: datetime) -> float:
+    """Days of monitoring of this patient inside the window."""
+    begin = max(start, patient.admitted_at)
+    finish = min(end, patient.discharged_at or end)
+    return max(0.0, (finish - begin).total_seconds() / 86400)
+
+
+def _side(label: str, burden: Burden, patient_days: float) -> Side:
+    return Side(
+        label=label,
+        total=burden.total,
+        per_patient_day=burden.mean_per_patient_day(patient_days),
+        per_rule=dict(sorted(burden.per_rule.items())),
+        per_severity=burden.per_severity,
+        per_shift={f"{day.isoformat()} {shift}": n for (day, shift), n in sorted(burden.per_shift.items())},
+        busiest_patient_day=max(burden.per_patient_day.values(), default=0),
+    )
+
+
+async def stream_readings(
+    pool: asyncpg.Pool, patients: list[Patient], start: datetime, end: datetime
+) -> AsyncIterator[tuple[Patient, list[asyncpg.Record]]]:
+    """Each patient's readings, fetching the next while the caller replays the current one."""
+
+    async def fetch(patient: Patient) -> list[asyncpg.Record]:
+        async with pool.acquire() as conn:
+            return await readings_for_replay(conn, patient.id, start, end)
+
+    pending = asyncio.ensure_future(fetch(patients[0])) if patients else None
+    for index, patient in enumerate(patients):
+        assert pending is not None
+        rows = await pending
+        pending = asyncio.ensure_future(fetch(patients[index + 1])) if index + 1 < len(patients) else None
+        yield patient, rows
+
+
+@dataclass(frozen=True, slots=True)
+class ShardResult:
+    candidate: list[Opening]
+    published: list[Opening]
+    readings: int
+    evaluations: int
+
+
+async def replay_patients(
+    pool: asyncpg.Pool,
+    patients: list[Patient],
+    candidate: RuleSet,
+    published: RuleSet,
+    start: datetime,
+    end: datetime,
+) -> ShardResult:
+    """Replay both rule sets over each patient's readings, one patient in memory at a time."""
+    openings: tuple[list[Opening], list[Opening]] = ([], [])
+    readings = evaluations = 0
+    async for patient, rows in stream_readings(pool, patients, start, end):
+        wire = replay_readings(rows)
+        for found, ruleset in zip(openings, (candidate, published), strict=True):
+            replayed = replay(patient, wire, ruleset, until=end)
+            found.extend(replayed.openings)
+            evaluations += replayed.evaluations
+        readings += len(rows)
+        await asyncio.sleep(0)  # let the next fetch and other tasks run between patients
+    return ShardResult(openings[0], openings[1], readings, evaluations)
+
+
+def _replay_shard(
+    dsn: str, patients: list[Patient], candidate: RuleSet, published: RuleSet, start: datetime, end: datetime
+) -> ShardResult:
+    """One process's share of a preview, with its own connections."""
+
+    async def run() -> ShardResult:
+        pool = await create_pool(dsn, min_size=1, max_size=2)
+        try:
+            return await replay_patients(pool, patients, candidate, published, start, end)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+async def _fan_out(
+    dsn: str,
+    patients: list[Patient],
+    candidate: RuleSet,
+    published: RuleSet,
+    start: datetime,
+    end: datetime,
+    processes: int,
+) -> list[ShardResult]:
+    """Replay is CPU-bound Python: shard the patients over processes, one per core to spare."""
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as executor:
+        runs = [
+            loop.run_in_executor(executor, _replay_shard, dsn, patients[i::processes], candidate, published, start, end)
+            for i in range(processes)
+        ]
+        return list(await asyncio.gather(*runs))
+
+
+async def preview(
+    pool: asyncpg.Pool,
+    *,
+    candidate: tuple[str, RuleSet],
+    published: tuple[str, RuleSet],
+    start: datetime,
+    end: datetime,
+    tz: tzinfo,
+    patient_ids: list[int] | None = None,
+    wards: list[str] | None = None,
+    fan_out: tuple[str, int] | None = None,
+) -> PreviewReport:
+    """Replay both rule sets over every patient on the ward in [start, end) (or only some ids or wards);
+    `fan_out=(dsn, processes)` spreads the patients over that many processes."""
+    began = time.perf_counter()
+    async with pool.acquire() as conn:
+        patients = await patients_admitted_during(conn, start, end, patient_ids, wards)
+    if fan_out is not None and fan_out[1] > 1 and len(patients) > 1:
+        dsn, processes = fan_out
+        shards = await _fan_out(dsn, patients, candidate[1], published[1], start, end, min(processes, len(patients)))
+    else:
+        shards = [await replay_patients(pool, patients, candidate[1], published[1], start, end)]
+    patient_days = sum(_exposure(p, start, end) for p in patients)
+    openings_c = [o for s in shards for o in s.candidate]
+    openings_p = [o for s in shards for o in s.published]
+    return PreviewReport(
+        start=start,
+        end=end,
+        patients=len(patients),
+        patient_days=patient_days,
+        readings=sum(s.readings for s in shards),
+        evaluations=sum(s.evaluations for s in shards),
+        elapsed_s=time.perf_counter() - began,
+        candidate=_side(candidate[0], alert_burden(openings_c, tz=tz), patient_days),
+        published=_side(published[0], alert_burden(openings_p, tz=tz), patient_days),
+    )
+
+
+async def preview_against_published(
+    pool: asyncpg.Pool,
+    candidate: tuple[str, RuleSet],
+    *,
+    name: str,
+    days: float,
+    until: datetime,
+    tz: tzinfo,
+    patient_ids: list[int] | None = None,
+    wards: list[str] | None = None,
+    fan_out: tuple[str, int] | None = None,
+) -> PreviewReport:
+    """The candidate beside the published version of rule set `name`, over the `days` before `until`."""
+    async with pool.acquire() as conn:
+        record = await load_published(conn, name)
+    if record is None:
+        raise LookupError(f"rule set {name!r} has no published version to compare with")
+    published = (f"{record.name}@{record.version}", RuleSet.model_validate(record.body))
+    return await preview(
+        pool,
+        candidate=candidate,
+        published=published,
+        start=until - timedelta(days=days),
+        end=until,
+        tz=tz,
+        patient_ids=patient_ids,
+        wards=wards,
+        fan_out=fan_out,
+    )
+
+
+async def preview_file(
+    settings: Settings, path: Path, *, days: float, patient_ids: list[int] | None, processes: int
+) -> PreviewReport:
+    """`vward rules preview FILE`: the file's rule set against the published one, up to now."""
+    if not settings.database_url:
+        raise SettingsError("vward rules preview needs VWARD_DATABASE_URL")
+    candidate = load_ruleset(path)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        return await preview_against_published(
+            pool,
+            (f"{path.name} ({candidate.name})", candidate),
+            name=settings.rules_ruleset,
+            days=days,
+            until=datetime.now(UTC),
+            tz=ZoneInfo(settings.timezone),
+            patient_ids=patient_ids,
+            fan_out=(settings.database_url, processes),
+        )
+    finally:
+        await pool.close()

@@ -1,0 +1,103 @@
+"""The rules process role: drain the evaluation queue on every `vward_eval` notification (polling as a
+fallback), and run the timer loop and the notifier beside it (`vward run rules`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import asyncpg
+
+from rules.notifier import WebhookNotifier
+from rules.service import RuleSetCache, evaluate_batch, seed_default_ruleset
+from rules.timers import TimerLoop
+from vward.settings import Settings
+from vward.storage.evaluation import EVAL_CHANNEL, claim_queued
+from vward.storage.pool import DATABASE_UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RulesWorker:
+    """Evaluates queued patients; any number of workers may share one database."""
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, *, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.clock = clock
+        self.rulesets = RuleSetCache(settings.rules_ruleset)
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Seed the default rule set if needed, then evaluate, tick timers and notify until `stop`."""
+        async with self.pool.acquire() as conn:
+            await seed_default_ruleset(conn)
+        loops = [self._evaluate_loop(stop), TimerLoop(self.settings, self.pool, clock=self.clock).run(stop)]
+        if self.settings.notify_webhook_url:
+            loops.append(WebhookNotifier(self.settings, self.pool, clock=self.clock).run(stop))
+        await asyncio.gather(*loops)
+
+    async def drain(self) -> int:
+        """Evaluate batches until the queue is empty; returns how many patients were evaluated."""
+        total = 0
+        while True:
+            done = await self.evaluate_once()
+            total += done
+            if done == 0:
+                return total
+
+    async def evaluate_once(self) -> int:
+        """Claim one batch and evaluate it in one transaction: a crash loses nothing, the claim rolls back."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            patient_ids = await claim_queued(conn, self.settings.rules_batch_size)
+            if not patient_ids:
+                return 0
+            live = await self.rulesets.current(conn)
+            await evaluate_batch(conn, patient_ids, live, self.clock(), notify=bool(self.settings.notify_webhook_url))
+            return len(patient_ids)
+
+    async def _evaluate_loop(self, stop: asyncio.Event) -> None:
+        poll_s = self.settings.rules_poll_ms / 1000
+        try:
+            while not stop.is_set():
+                await self._ensure_listening()
+                self._wake.clear()
+                try:
+                    await self.drain()
+                except DATABASE_UNAVAILABLE as exc:
+                    # The database is away: the claim rolled back, so nothing is lost; try again shortly.
+                    log.warning("evaluation paused, database unavailable: %s", exc)
+                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(waiters, timeout=poll_s, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            await self._close_listener()
+
+    async def _ensure_listening(self) -> None:
+        """(Re)open the LISTEN connection; while the database is away, polling carries on alone."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        assert self.settings.database_url is not None
+        try:
+            self._listener = await asyncpg.connect(self.settings.database_url)
+            await self._listener.add_listener(EVAL_CHANNEL, lambda *_: self._wake.set())
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("cannot LISTEN on %s (%s); polling every %d ms", EVAL_CHANNEL, exc, self.settings.rules_poll_ms)
+            self._listener = None
+
+    async def _close_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            with contextlib.suppress(Exception):
+                await self._listener.close(timeout=5)
+        self._listener = None
