@@ -1,0 +1,1 @@
+"""Simulated wearables and home sensors with realistic physiology and faults."""

@@ -1,0 +1,1 @@
+"""Pure, seeded simulation core: physiology, scenarios, faults and wire encoding."""
