@@ -1,0 +1,87 @@
+"""The dashboard's only way to data: the REST API, called in-process with the user's bearer token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+API = "/api/v1"
+
+
+class ApiError(Exception):
+    """The API refused or failed; `status` is its HTTP status (401 means: sign in again)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def error_detail(response: httpx.Response) -> str:
+    """FastAPI's `detail`, flattened to one readable line (validation errors arrive as a list)."""
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        return response.text
+    if isinstance(detail, list):
+        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg', '')}" for d in detail)
+    return str(detail)
+
+
+def is_missing_endpoint(exc: ApiError) -> bool:
+    """The API answers unknown paths with this 404: the feature is not on this server (yet)."""
+    return exc.status == 404 and exc.detail.startswith("No such API path")
+
+
+class ApiClient:
+    """Calls the platform's own FastAPI app through an ASGI transport: same code path, no socket."""
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        on_unauthorised: Callable[[], None] = lambda: None,
+        base_url: str = "http://vward.internal",
+    ) -> None:
+        self._transport = transport
+        self._on_unauthorised = on_unauthorised
+        self._base_url = base_url
+
+    async def request(
+        self, method: str, path: str, token: str | None, headers_extra: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        """One API call; a 401 also fires `on_unauthorised`, which sends the user back to sign in."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers |= headers_extra or {}
+        async with httpx.AsyncClient(transport=self._transport, base_url=self._base_url, timeout=30) as client:
+            response = await client.request(method, path, headers=headers, **kwargs)
+        if response.status_code >= 400:
+            if response.status_code == 401 and token:
+                self._on_unauthorised()
+            raise ApiError(response.status_code, error_detail(response))
+        return response.json() if response.content else None
+
+    async def get(self, token: str, path: str, **params: Any) -> Any:
+        clean = {k: v for k, v in params.items() if v is not None and v != ""}
+        return await self.request("GET", f"{API}{path}", token, params=clean)
+
+    async def post(self, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        return await self.request("POST", f"{API}{path}", token, json=body or {})
+
+    async def put(self, token: str, path: str, body: dict[str, Any]) -> Any:
+        return await self.request("PUT", f"{API}{path}", token, json=body)
+
+    async def send_yaml(self, token: str, method: str, path: str, text: str) -> Any:
+        """Rule set drafts travel as the YAML people edit, so the API's messages point at their lines."""
+        headers = {"Content-Type": "application/yaml"}
+        return await self.request(method, f"{API}{path}", token, content=text.encode(), headers_extra=headers)
+
+    async def delete(self, token: str, path: str) -> Any:
+        return await self.request("DELETE", f"{API}{path}", token)
+
+    async def login(self, username: str, password: str) -> dict[str, Any]:
+        token: dict[str, Any] = await self.request(
+            "POST", f"{API}/auth/token", None, data={"username": username, "password": password}
+        )
+        return token

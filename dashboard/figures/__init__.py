@@ -1,0 +1,1 @@
+"""Plotly figures as pure functions of API data: easy to test, no I/O."""

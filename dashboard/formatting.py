@@ -1,0 +1,67 @@
+"""Pure display rules shared by every page: band and severity wording, colours, ages and ward-local times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# RCP chart colours, darkened or lightened so that the text on them passes WCAG AA (4.5:1).
+BAND_STYLE: dict[str, tuple[str, str, str]] = {
+    # band: (label, background, text colour)
+    "high": ("High", "#b71c1c", "#ffffff"),
+    "medium": ("Medium", "#bf4000", "#ffffff"),
+    "low-medium": ("Low-medium", "#fff176", "#1a1a1a"),
+    "low": ("Low", "#e8f5e9", "#1a1a1a"),
+}
+NO_BAND = ("No score", "#eceff1", "#1a1a1a")
+
+SEVERITY_NAMES = {0: "Info", 1: "Low", 2: "Medium", 3: "High"}
+# Badge backgrounds under white text, each at least 4.5:1; the badge also carries a shape and a word.
+SEVERITY_COLOURS = {0: "#4a4a4a", 1: "#1c3faa", 2: "#8a3300", 3: "#b71c1c"}
+
+
+def band_label(band: str | None) -> str:
+    return BAND_STYLE.get(band or "", NO_BAND)[0]
+
+
+def severity_name(severity: int | None) -> str:
+    return "" if severity is None else SEVERITY_NAMES.get(severity, str(severity))
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    """API times arrive as ISO 8601 strings; the figures and ages need datetimes."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def ago(then: str | datetime | None, now: datetime) -> str:
+    """'12 min ago': how long a nurse has been waiting on something, at a glance."""
+    moment = parse_time(then)
+    if moment is None:
+        return "never"
+    seconds = int((now - moment).total_seconds())
+    if seconds < 0:
+        return "in the future"
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min ago"
+    return f"{seconds // 86400} d ago"
+
+
+DAY_TIME = "%d %b %H:%M"
+
+
+def local_time(value: str | datetime | None, tz: str, fmt: str = "%H:%M") -> str:
+    """A time in the ward's time zone, as the ward reads its clocks."""
+    moment = parse_time(value)
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def metric_label(metric: str) -> str:
+    return metric.replace("_", " ").capitalize()

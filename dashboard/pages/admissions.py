@@ -1,0 +1,246 @@
+"""Admissions: admit and discharge patients, bind and unbind their devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_mantine_components as dmc
+from dash import ALL, Dash, Input, Output, State, callback_context, html, no_update
+
+from dashboard.api_client import ApiError
+from dashboard.context import Context
+from dashboard.pages.worklist import PATHWAYS
+from vward.domain.metrics import METRIC_SPECS, Metric
+from vward.domain.patients import DeviceKind
+
+PLAN_METRICS = [m for m in Metric if m not in (Metric.ON_OXYGEN, Metric.CONSCIOUSNESS, Metric.PATIENT_CONCERN)]
+
+
+def monitoring_plan(hours: dict[str, Any]) -> dict[str, float]:
+    """metric -> expected every N hours; blank or zero means not part of the plan."""
+    return {metric: float(h) for metric, h in hours.items() if h not in (None, "") and float(h) > 0}
+
+
+def admission_body(
+    mrn: str | None,
+    name: str | None,
+    ward: str | None,
+    pathway: str | None,
+    scale: str | None,
+    dob: str | None,
+    plan: dict[str, float],
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "mrn": (mrn or "").strip(),
+        "display_name": (name or "").strip(),
+        "ward": (ward or "").strip(),
+        "pathway": pathway or "general",
+        "spo2_scale": int(scale or "1"),
+        "monitoring_plan": plan,
+    }
+    if dob:
+        body["date_of_birth"] = dob
+    return body
+
+
+def patient_options(patients: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"value": str(p["id"]), "label": f"{p['display_name']} ({p['mrn']}, {p['ward']})"} for p in patients]
+
+
+def layout() -> html.Div:
+    plan_inputs = [
+        dmc.NumberInput(
+            id={"type": "plan-hours", "metric": str(m)},
+            label=f"{METRIC_SPECS[m].display}: every N hours",
+            min=0,
+            step=1,
+            w=260,
+        )
+        for m in PLAN_METRICS
+    ]
+    return html.Div(
+        [
+            dmc.Title("Admissions and devices", order=1, size="h2"),
+            dmc.SimpleGrid(
+                [
+                    dmc.Paper(
+                        dmc.Stack(
+                            [
+                                dmc.Title("Admit a patient", order=2, size="h4"),
+                                dmc.TextInput(id="admit-mrn", label="MRN", required=True),
+                                dmc.TextInput(id="admit-name", label="Name", required=True),
+                                dmc.TextInput(id="admit-ward", label="Ward", required=True),
+                                dmc.Select(
+                                    id="admit-pathway",
+                                    label="Pathway",
+                                    value="general",
+                                    data=[{"value": k, "label": v} for k, v in PATHWAYS.items()],
+                                ),
+                                dmc.Select(
+                                    id="admit-scale",
+                                    label="SpO2 scale",
+                                    value="1",
+                                    data=[
+                                        {"value": "1", "label": "Scale 1 (most patients)"},
+                                        {"value": "2", "label": "Scale 2 (hypercapnic failure, target 88-92%)"},
+                                    ],
+                                ),
+                                dmc.TextInput(id="admit-dob", label="Date of birth (YYYY-MM-DD)"),
+                                dmc.Text("Monitoring plan", fw=700),
+                                dmc.Group(plan_inputs),
+                                dmc.Button("Admit", id="admit-submit", n_clicks=0, w=200),
+                                html.Div(id="admit-result", role="status"),
+                            ]
+                        ),
+                        withBorder=True,
+                        p="md",
+                    ),
+                    dmc.Stack(
+                        [
+                            dmc.Paper(
+                                dmc.Stack(
+                                    [
+                                        dmc.Title("Devices", order=2, size="h4"),
+                                        dmc.Select(id="device-patient", label="Patient", data=[], searchable=True),
+                                        dmc.TextInput(id="device-id", label="Device id"),
+                                        dmc.Select(
+                                            id="device-kind",
+                                            label="Kind",
+                                            value="patch",
+                                            data=[k.value for k in DeviceKind],
+                                        ),
+                                        dmc.Group(
+                                            [
+                                                dmc.Button("Bind", id="device-bind", n_clicks=0),
+                                                dmc.Button("Unbind", id="device-unbind", n_clicks=0, variant="outline"),
+                                            ]
+                                        ),
+                                        html.Div(id="device-result", role="status"),
+                                    ]
+                                ),
+                                withBorder=True,
+                                p="md",
+                            ),
+                            dmc.Paper(
+                                dmc.Stack(
+                                    [
+                                        dmc.Title("Discharge", order=2, size="h4"),
+                                        dmc.Select(id="discharge-patient", label="Patient", data=[], searchable=True),
+                                        dmc.Button("Discharge", id="discharge-submit", n_clicks=0, color="red", w=200),
+                                        html.Div(id="discharge-result", role="status"),
+                                    ]
+                                ),
+                                withBorder=True,
+                                p="md",
+                            ),
+                        ]
+                    ),
+                ],
+                cols={"base": 1, "lg": 2},
+                mt="md",
+            ),
+        ]
+    )
+
+
+def outcome(ok: str | None, exc: ApiError | None) -> Any:
+    if exc is not None:
+        return dmc.Alert(exc.detail, color="red", title="Refused")
+    return dmc.Alert(ok, color="green", className="admission-done")
+
+
+def register(app: Dash, ctx: Context) -> None:
+    @app.callback(
+        Output("device-patient", "data"),
+        Output("discharge-patient", "data"),
+        Input("admit-result", "children"),
+        Input("discharge-result", "children"),
+        State("session", "data"),
+    )
+    async def patients(_: Any, __: Any, session: dict[str, Any] | None) -> Any:
+        if not session:
+            return no_update, no_update
+        try:
+            options = patient_options(await ctx.api.get(session["token"], "/patients"))
+        except ApiError:
+            return [], []
+        return options, options
+
+    @app.callback(
+        Output("admit-result", "children"),
+        Input("admit-submit", "n_clicks"),
+        State("admit-mrn", "value"),
+        State("admit-name", "value"),
+        State("admit-ward", "value"),
+        State("admit-pathway", "value"),
+        State("admit-scale", "value"),
+        State("admit-dob", "value"),
+        State({"type": "plan-hours", "metric": ALL}, "value"),
+        State({"type": "plan-hours", "metric": ALL}, "id"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def admit(
+        _: int,
+        mrn: str | None,
+        name: str | None,
+        ward: str | None,
+        pathway: str | None,
+        scale: str | None,
+        dob: str | None,
+        hours: list[Any],
+        ids: list[dict[str, str]],
+        session: dict[str, Any] | None,
+    ) -> Any:
+        if not session:
+            return no_update
+        plan = monitoring_plan({i["metric"]: h for i, h in zip(ids, hours, strict=True)})
+        body = admission_body(mrn, name, ward, pathway, scale, dob, plan)
+        try:
+            admitted = await ctx.api.post(session["token"], "/patients", body)
+        except ApiError as exc:
+            return outcome(None, exc)
+        return outcome(f"Admitted as patient {admitted['id']}.", None)
+
+    @app.callback(
+        Output("device-result", "children"),
+        Input("device-bind", "n_clicks"),
+        Input("device-unbind", "n_clicks"),
+        State("device-patient", "value"),
+        State("device-id", "value"),
+        State("device-kind", "value"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def device(
+        _: int, __: int, patient: str | None, device_id: str | None, kind: str | None, session: dict[str, Any] | None
+    ) -> Any:
+        if not session or not patient or not device_id:
+            return dmc.Alert("Choose a patient and enter the device id.", color="gray")
+        unbind = callback_context.triggered_id == "device-unbind"
+        try:
+            if unbind:
+                await ctx.api.delete(session["token"], f"/patients/{patient}/devices/{device_id}")
+            else:
+                await ctx.api.post(
+                    session["token"], f"/patients/{patient}/devices", {"device_id": device_id, "kind": kind}
+                )
+        except ApiError as exc:
+            return outcome(None, exc)
+        return outcome(f"Device {device_id} {'unbound from' if unbind else 'bound to'} patient {patient}.", None)
+
+    @app.callback(
+        Output("discharge-result", "children"),
+        Input("discharge-submit", "n_clicks"),
+        State("discharge-patient", "value"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def discharge(_: int, patient: str | None, session: dict[str, Any] | None) -> Any:
+        if not session or not patient:
+            return dmc.Alert("Choose the patient to discharge.", color="gray")
+        try:
+            await ctx.api.post(session["token"], f"/patients/{patient}/discharge", {})
+        except ApiError as exc:
+            return outcome(None, exc)
+        return outcome(f"Patient {patient} discharged.", None)

@@ -1,0 +1,447 @@
+"""One patient: NEWS2 chart, trends, the alert timeline with actions, devices, plan and bedside entries."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dash_mantine_components as dmc
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from dashboard.alert_actions import action_buttons
+from dashboard.api_client import ApiError, is_missing_endpoint
+from dashboard.context import Context
+from dashboard.figures.news2_chart import news2_chart, observation_sets
+from dashboard.figures.trends import TREND_METRICS, vital_trends, weight_trend
+from dashboard.formatting import DAY_TIME, ago, band_label, local_time, metric_label, parse_time, severity_name
+from dashboard.notices import not_available
+from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text
+from dashboard.routing import Route
+from rules.core.news2 import PARAMETERS
+
+CHART_STEP = timedelta(hours=1)  # one observation-chart column per hour of the last day
+ALERTS_SHOWN = 10
+MAX_READINGS = 50_000  # the API's ceiling; its default (10,000, oldest first) would cut off a busy day's end
+AUDIT_SHOWN = (
+    20  # the newest reads and actions on this record  # the timeline shows this many recent alerts with every event
+)
+ACVPU = [("A", "Alert"), ("C", "New confusion"), ("V", "Voice"), ("P", "Pain"), ("U", "Unresponsive")]
+REFRESH_MS = 30_000  # a day of minute readings is ~10k rows: refresh the record twice a minute, not faster
+GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False}
+
+
+def section(title: str) -> Any:
+    return dmc.Title(title, order=2, size="h4", mt="sm")
+
+
+def layout(route: Route) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id="patient-id", data=route.patient_id),
+            dcc.Store(id="patient-scale"),
+            dcc.Interval(id="patient-refresh", interval=REFRESH_MS),
+            html.Div(id="patient-header"),
+            dmc.Grid(
+                [
+                    dmc.GridCol(
+                        [
+                            section("NEWS2 observation chart, last 24 hours"),
+                            dcc.Graph(id="patient-news2-chart", config=GRAPH_CONFIG),
+                            dmc.Group(
+                                [
+                                    section("Vital-sign trends"),
+                                    dmc.SegmentedControl(
+                                        id="patient-trend-window",
+                                        data=[
+                                            {"value": "24", "label": "24 hours"},
+                                            {"value": "168", "label": "7 days"},
+                                        ],
+                                        value="24",
+                                    ),
+                                ],
+                                justify="space-between",
+                            ),
+                            dcc.Graph(id="patient-trends", config=GRAPH_CONFIG),
+                            dcc.Graph(id="patient-weight", config=GRAPH_CONFIG),
+                        ],
+                        span={"base": 12, "lg": 8},
+                    ),
+                    dmc.GridCol(
+                        [
+                            section("Alerts"),
+                            html.Div(id="patient-alerts"),
+                            html.Div(id="patient-devices"),
+                            section("Threshold overrides"),
+                            html.Div(id="patient-overrides"),
+                            section("Audit trail"),
+                            html.Div(id="patient-audit"),
+                            entry_form(),
+                        ],
+                        span={"base": 12, "lg": 4},
+                    ),
+                ],
+                mt="md",
+            ),
+        ]
+    )
+
+
+def header(detail: dict[str, Any], now: datetime, tz: str) -> Any:
+    s = detail["summary"]
+    band = s["news2_band"] or "none"
+    score = "No score" if s["news2_score"] is None else f"NEWS2 {s['news2_score']} {band_label(s['news2_band'])}"
+    facts = [
+        f"MRN {s['mrn']}",
+        f"Ward {s['ward']}",
+        PATHWAYS.get(s["pathway"], s["pathway"]),
+        f"SpO2 scale {s['spo2_scale']}",
+        f"admitted {local_time(detail['admitted_at'], tz, DAY_TIME)}",
+        f"last reading {ago(s['last_reading_at'], now)}",
+    ]
+    return dmc.Stack(
+        [
+            dmc.Group(
+                [
+                    dmc.Title(s["display_name"], order=1, size="h2"),
+                    html.Span(score, className=f"badge band-{band}", id="patient-news2"),
+                    html.Span("⚠ 3 in one parameter", className="red-flag") if s["red_score"] else None,
+                ]
+            ),
+            dmc.Text(" · ".join(facts), size="sm"),
+            dmc.Text(
+                f"Data: {data_text(s)} · Alerts: {alerts_text(s, now, tz)} · Devices: {devices_text(s)}", size="sm"
+            ),
+        ],
+        gap=4,
+    )
+
+
+def alert_timeline(alerts: list[dict[str, Any]], tz: str, role: str) -> Any:
+    """Every alert with every event and who did it, newest alert first."""
+    if not alerts:
+        return dmc.Text("No alerts for this patient.")
+    cards = []
+    for alert in alerts:
+        events = [
+            dmc.TimelineItem(
+                title=f"{event['kind'].replace('_', ' ')} by {event['actor']}",
+                children=dmc.Text(event_detail(event, tz), size="sm"),
+            )
+            for event in alert.get("events", [])
+        ]
+        cards.append(
+            dmc.Paper(
+                dmc.Stack(
+                    [
+                        dmc.Group(
+                            [
+                                dmc.Text(f"{severity_name(alert['severity'])} · {alert['title']}", fw=700),
+                                dmc.Text(f"{alert['state']} · opened {local_time(alert['opened_at'], tz, DAY_TIME)}"),
+                            ],
+                            justify="space-between",
+                        ),
+                        action_buttons(alert, role),
+                        dmc.Timeline(events, active=len(events) - 1, bulletSize=14, lineWidth=2),
+                    ]
+                ),
+                withBorder=True,
+                p="sm",
+                mb="sm",
+                className=f"alert-card alert-{alert['state']}",
+            )
+        )
+    return html.Div(cards, id="patient-alert-timeline")
+
+
+def event_detail(event: dict[str, Any], tz: str) -> str:
+    parts = [local_time(event["at"], tz, DAY_TIME)]
+    if event.get("from_state") or event.get("to_state"):
+        parts.append(f"{event.get('from_state') or '—'} → {event.get('to_state') or '—'}")
+    for key, value in (event.get("detail") or {}).items():
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return " · ".join(parts)
+
+
+def devices_panel(detail: dict[str, Any], tz: str, now: datetime) -> Any:
+    rows = [
+        html.Tr(
+            [
+                html.Td(d["id"]),
+                html.Td(d["kind"]),
+                html.Td({True: "Online", False: "Offline", None: "Unknown"}[d["online"]]),
+                html.Td("—" if d["battery"] is None else f"{d['battery']}%"),
+                html.Td(ago(d["last_seen_at"], now)),
+                html.Td(local_time(d["bound_from"], tz, DAY_TIME)),
+            ]
+        )
+        for d in detail["devices"]
+    ]
+    head = html.Tr([html.Th(h) for h in ("Device", "Kind", "Status", "Battery", "Last seen", "Bound since")])
+    plan = detail.get("monitoring_plan")
+    plan_part = (
+        dmc.Text(", ".join(f"{metric_label(m)} every {h:g} h" for m, h in plan.items()) or "No plan recorded.")
+        if plan is not None
+        else not_available("The monitoring plan", "monitoring_plan in GET /api/v1/patients/{id}")
+    )
+    return dmc.Stack(
+        [
+            section("Devices"),
+            dmc.Table([html.Thead(head), html.Tbody(rows)]) if rows else dmc.Text("No devices bound."),
+            section("Monitoring plan"),
+            plan_part,
+        ]
+    )
+
+
+def overrides_table(overrides: list[dict[str, Any]], tz: str, now: datetime) -> Any:
+    """The patient's own alert bounds, each with its reason and expiry; an expired one is flagged for review."""
+    if not overrides:
+        return dmc.Text("No threshold overrides: the rule set's bounds apply.")
+    rows = [
+        html.Tr(
+            [
+                html.Td(metric_label(o["metric"])),
+                html.Td(" – ".join(f"{k} {o[k]:g}" for k in ("low", "high") if o[k] is not None)),
+                html.Td(o["reason"]),
+                html.Td(
+                    f"⚠ expired {local_time(o['expires_at'], tz, DAY_TIME)}: review"
+                    if (parse_time(o["expires_at"]) or now) <= now
+                    else f"until {local_time(o['expires_at'], tz, DAY_TIME)}",
+                    className="data-incomplete" if (parse_time(o["expires_at"]) or now) <= now else "",
+                ),
+                html.Td(o["created_by"]),
+            ]
+        )
+        for o in overrides
+    ]
+    head = html.Tr([html.Th(h) for h in ("Metric", "Bounds", "Reason", "Expiry", "Set by")])
+    return dmc.Table([html.Thead(head), html.Tbody(rows)], id="patient-overrides-table")
+
+
+def audit_table(entries: list[dict[str, Any]], tz: str) -> Any:
+    """Who read or changed this record, newest first: every read and action is audited, and visible here."""
+    rows = [
+        html.Tr(
+            [
+                html.Td(local_time(e["at"], tz, DAY_TIME)),
+                html.Td(f"{e['username']} ({e['role']})"),
+                html.Td(e["action"]),
+            ]
+        )
+        for e in entries
+    ]
+    head = html.Tr([html.Th("When"), html.Th("Who"), html.Th("What")])
+    return dmc.Table([html.Thead(head), html.Tbody(rows)], id="patient-audit-table")
+
+
+def entry_form() -> Any:
+    return dmc.Stack(
+        [
+            section("Record ACVPU and oxygen"),
+            dmc.RadioGroup(
+                dmc.Group([dmc.Radio(label=f"{code} – {text}", value=code) for code, text in ACVPU]),
+                id="entry-acvpu",
+                label="Consciousness (ACVPU)",
+                value="A",
+            ),
+            dmc.RadioGroup(
+                dmc.Group(
+                    [dmc.Radio(label="Air", value="air"), dmc.Radio(label="Supplemental oxygen", value="oxygen")]
+                ),
+                id="entry-oxygen",
+                label="Air or oxygen",
+                value="air",
+            ),
+            dmc.Button("Record observation", id="entry-submit", n_clicks=0, w=220),
+            html.Div(id="entry-result", role="status"),
+            section("Notes"),
+            dmc.Textarea(id="note-text", label="Add a note", autosize=True, minRows=2),
+            dmc.Button("Save note", id="note-submit", n_clicks=0, w=220),
+            html.Div(id="note-result", role="status"),
+        ],
+        mt="md",
+    )
+
+
+def register(app: Dash, ctx: Context) -> None:
+    async def alerts_with_events(token: str, patient_id: int) -> list[dict[str, Any]]:
+        page = await ctx.api.get(token, "/alerts", patient_id=patient_id, page_size=ALERTS_SHOWN)
+        return list(await asyncio.gather(*(ctx.api.get(token, f"/alerts/{a['id']}") for a in page["items"])))
+
+    @app.callback(
+        Output("patient-header", "children"),
+        Output("patient-news2-chart", "figure"),
+        Output("patient-alerts", "children"),
+        Output("patient-devices", "children"),
+        Output("patient-scale", "data"),
+        Input("patient-refresh", "n_intervals"),
+        Input("alerts-version", "data"),
+        State("patient-id", "data"),
+        State("session", "data"),
+    )
+    async def load(_: int | None, __: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+        if not session:
+            return (no_update,) * 5
+        token, now = session["token"], datetime.now(UTC)
+        try:
+            detail, readings = await asyncio.gather(
+                ctx.api.get(token, f"/patients/{patient_id}"),
+                ctx.api.get(
+                    token,
+                    f"/patients/{patient_id}/readings",
+                    since=(now - timedelta(hours=24)).isoformat(),
+                    metric=[str(m) for m in PARAMETERS],
+                    limit=MAX_READINGS,
+                ),
+            )
+        except ApiError as exc:
+            return dmc.Alert(exc.detail, title="Could not load this patient", color="red"), {}, None, None, no_update
+        try:
+            alerts: Any = alert_timeline(await alerts_with_events(token, patient_id), ctx.tz, session["role"])
+        except ApiError as exc:
+            alerts = not_available("Alerts", "/api/v1/alerts") if is_missing_endpoint(exc) else exc.detail
+        sets = observation_sets(readings, now - timedelta(hours=24), now, CHART_STEP)
+        scale = detail["summary"]["spo2_scale"]
+        return (
+            header(detail, now, ctx.tz),
+            news2_chart(sets, scale, ctx.tz),
+            alerts,
+            devices_panel(detail, ctx.tz, now),
+            scale,
+        )
+
+    @app.callback(
+        Output("patient-overrides", "children"),
+        Input("alerts-version", "data"),
+        State("patient-id", "data"),
+        State("session", "data"),
+    )
+    async def overrides(_: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+        if not session:
+            return no_update
+        try:
+            found = await ctx.api.get(session["token"], f"/patients/{patient_id}/threshold-overrides")
+        except ApiError as exc:
+            if is_missing_endpoint(exc):
+                return not_available("Threshold overrides", "GET /api/v1/patients/{id}/threshold-overrides")
+            return dmc.Alert(exc.detail, color="red", title="Could not load overrides")
+        return overrides_table(found, ctx.tz, datetime.now(UTC))
+
+    @app.callback(
+        Output("patient-audit", "children"),
+        Input("alerts-version", "data"),
+        State("patient-id", "data"),
+        State("session", "data"),
+    )
+    async def audit(_: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+        if not session:
+            return no_update
+        try:
+            answer = await ctx.api.get(session["token"], "/audit", patient_id=patient_id, limit=AUDIT_SHOWN)
+        except ApiError as exc:
+            if is_missing_endpoint(exc):
+                return not_available("The audit trail", "GET /api/v1/audit?patient_id=")
+            return dmc.Alert(exc.detail, color="red", title="Could not load the audit trail")
+        return audit_table(answer["items"] if isinstance(answer, dict) else answer, ctx.tz)
+
+    @app.callback(
+        Output("patient-trends", "figure"),
+        Output("patient-weight", "figure"),
+        Input("patient-trend-window", "value"),
+        Input("patient-scale", "data"),
+        State("patient-id", "data"),
+        State("session", "data"),
+    )
+    async def trends(hours: str, scale: int | None, patient_id: int, session: dict[str, Any] | None) -> Any:
+        if not session or scale is None:
+            return no_update, no_update
+        token, end = session["token"], datetime.now(UTC)
+        start = end - timedelta(hours=int(hours))
+        try:
+            readings, weights, alerts = await asyncio.gather(
+                readings_by_day(ctx, token, patient_id, start, end, [str(m) for m in TREND_METRICS]),
+                ctx.api.get(
+                    token,
+                    f"/patients/{patient_id}/readings",
+                    since=(end - timedelta(days=30)).isoformat(),
+                    metric=["weight"],
+                ),
+                ctx.api.get(token, "/alerts", patient_id=patient_id, page_size=50),
+            )
+        except ApiError:
+            return no_update, no_update
+        return (
+            vital_trends(readings, alerts["items"], start, end, scale, ctx.tz),
+            weight_trend(weights, end - timedelta(days=30), end),
+        )
+
+    @app.callback(
+        Output("entry-result", "children"),
+        Input("entry-submit", "n_clicks"),
+        State("entry-acvpu", "value"),
+        State("entry-oxygen", "value"),
+        State("patient-id", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def record(_: int, acvpu: str, oxygen: str, patient_id: int, session: dict[str, Any] | None) -> Any:
+        if not session:
+            return no_update
+        body = {
+            "readings": [
+                {"metric": "consciousness", "value": acvpu},
+                {"metric": "on_oxygen", "value": oxygen == "oxygen"},
+            ]
+        }
+        try:
+            await ctx.api.post(session["token"], f"/patients/{patient_id}/observations", body)
+        except ApiError as exc:
+            if is_missing_endpoint(exc):
+                return not_available("Clinician-entered observations", "POST /api/v1/patients/{id}/observations")
+            return dmc.Alert(exc.detail, color="red", title="Not recorded")
+        return dmc.Alert(f"Recorded ACVPU {acvpu} on {oxygen}.", color="green")
+
+    @app.callback(
+        Output("note-result", "children"),
+        Input("note-submit", "n_clicks"),
+        State("note-text", "value"),
+        State("patient-id", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def add_note(_: int, text: str | None, patient_id: int, session: dict[str, Any] | None) -> Any:
+        if not session or not (text or "").strip():
+            return no_update
+        try:
+            await ctx.api.post(session["token"], f"/patients/{patient_id}/notes", {"text": text})
+        except ApiError as exc:
+            if is_missing_endpoint(exc):
+                return not_available("Notes", "POST /api/v1/patients/{id}/notes")
+            return dmc.Alert(exc.detail, color="red", title="Not saved")
+        return dmc.Alert("Note saved.", color="green")
+
+
+async def readings_by_day(
+    ctx: Context, token: str, patient_id: int, start: datetime, end: datetime, metrics: list[str]
+) -> list[dict[str, Any]]:
+    """A week of readings fetched a day at a time, so the API's row limit never cuts off the newest days."""
+    days = []
+    cursor = start
+    while cursor < end:
+        days.append((cursor, min(cursor + timedelta(days=1), end)))
+        cursor += timedelta(days=1)
+    chunks = await asyncio.gather(
+        *(
+            ctx.api.get(
+                token,
+                f"/patients/{patient_id}/readings",
+                since=a.isoformat(),
+                until=b.isoformat(),
+                metric=metrics,
+                limit=MAX_READINGS,
+            )
+            for a, b in days
+        )
+    )
+    return [r for chunk in chunks for r in chunk]

@@ -1,0 +1,308 @@
+"""Rule sets for ops: versions, a YAML draft editor with the API's validation messages, a burden preview
+of the draft against the published set, and publishing with a reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dash_mantine_components as dmc
+import yaml
+from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
+
+from dashboard.api_client import ApiError, is_missing_endpoint
+from dashboard.context import Context
+from dashboard.figures.burden import preview_figure
+from dashboard.formatting import DAY_TIME, local_time, severity_name
+from dashboard.notices import not_available
+
+STATUS_TEXT = {"published": "● Published (live)", "draft": "✎ Draft", "retired": "○ Retired"}
+
+
+def ruleset_yaml(body: dict[str, Any]) -> str:
+    """The stored document back as YAML, in its own key order, for people to edit."""
+    return yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=110)
+
+
+def versions_table(rulesets: list[dict[str, Any]], selected: int | None, tz: str) -> Any:
+    head = html.Tr([html.Th(h) for h in ("Rule set", "Version", "Status", "Created", "Published", "Reason", "")])
+    rows = [
+        html.Tr(
+            [
+                html.Td(r["name"]),
+                html.Td(f"v{r['version']}"),
+                html.Td(STATUS_TEXT.get(r["status"], r["status"]) + (" · shadow" if r["shadow"] else "")),
+                html.Td(f"{local_time(r['created_at'], tz, DAY_TIME)} by {r['created_by']}"),
+                html.Td(
+                    f"{local_time(r['published_at'], tz, DAY_TIME)} by {r['published_by']}" if r["published_at"] else ""
+                ),
+                html.Td(r["publish_reason"] or ""),
+                html.Td(
+                    dmc.Button(
+                        "Open",
+                        id={"type": "ruleset-open", "id": r["id"]},
+                        size="xs",
+                        n_clicks=0,
+                        variant="filled" if r["id"] == selected else "outline",
+                        **{"aria-label": f"Open {r['name']} version {r['version']}"},
+                    )
+                ),
+            ],
+            className=f"ruleset-{r['status']}",
+        )
+        for r in rulesets
+    ]
+    return dmc.Table([html.Thead(head), html.Tbody(rows)], striped=True, id="rulesets-table")
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id="ruleset-selected"),
+            dcc.Store(id="rulesets-version"),
+            dmc.Title("Rule sets", order=1, size="h2"),
+            html.Div(id="rulesets-list", style={"marginTop": "0.5rem"}),
+            dmc.Paper(
+                dmc.Stack(
+                    [
+                        dmc.Title("Open a version to read or edit it", order=2, size="h4", id="ruleset-title"),
+                        dmc.Textarea(
+                            id="ruleset-yaml",
+                            label="Rule set (YAML)",
+                            autosize=True,
+                            minRows=12,
+                            maxRows=16,
+                            className="yaml-editor",
+                            spellCheck=False,
+                        ),
+                        dmc.Group(
+                            [
+                                dmc.Button("Save as new draft", id="ruleset-save", n_clicks=0),
+                                dmc.Button(
+                                    "Preview alert burden", id="ruleset-preview-run", n_clicks=0, variant="outline"
+                                ),
+                                dmc.Button(
+                                    "Start shadow run",
+                                    id="ruleset-shadow",
+                                    n_clicks=0,
+                                    variant="outline",
+                                    disabled=True,
+                                ),
+                            ]
+                        ),
+                        html.Div(id="ruleset-message", role="status"),
+                        html.Div(id="ruleset-shadow-alerts"),
+                        html.Div(id="ruleset-preview"),
+                        dmc.Group(
+                            [
+                                dmc.TextInput(
+                                    id="ruleset-reason",
+                                    label="Reason for publishing (audited)",
+                                    w=480,
+                                    placeholder="e.g. raise SpO2 low threshold after the May review",
+                                ),
+                                dmc.Button("Publish this draft", id="ruleset-publish", n_clicks=0, color="red"),
+                            ],
+                            align="flex-end",
+                        ),
+                    ]
+                ),
+                withBorder=True,
+                p="md",
+                mt="md",
+            ),
+        ]
+    )
+
+
+def register(app: Dash, ctx: Context) -> None:
+    @app.callback(
+        Output("rulesets-list", "children"),
+        Input("rulesets-version", "data"),
+        Input("ruleset-selected", "data"),
+        State("session", "data"),
+    )
+    async def list_versions(_: Any, selected: int | None, session: dict[str, Any] | None) -> Any:
+        if not session:
+            return no_update
+        try:
+            rulesets = await ctx.api.get(session["token"], "/rulesets")
+        except ApiError as exc:
+            if is_missing_endpoint(exc):
+                return not_available("Rule sets", "GET /api/v1/rulesets")
+            return dmc.Alert(exc.detail, color="red", title="Could not load rule sets")
+        return versions_table(rulesets, selected, ctx.tz)
+
+    @app.callback(
+        Output("ruleset-selected", "data"),
+        Input({"type": "ruleset-open", "id": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def open_version(clicks: list[int | None]) -> Any:
+        trigger = callback_context.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks) or not callback_context.triggered[0]["value"]:
+            return no_update
+        return trigger["id"]
+
+    @app.callback(
+        Output("ruleset-title", "children"),
+        Output("ruleset-yaml", "value"),
+        Output("ruleset-save", "children"),
+        Output("ruleset-publish", "disabled"),
+        Output("ruleset-preview", "children"),
+        Output("ruleset-shadow", "children"),
+        Output("ruleset-shadow", "disabled"),
+        Output("ruleset-shadow-alerts", "children"),
+        Input("ruleset-selected", "data"),
+        Input("rulesets-version", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def show_version(selected: int | None, _: Any, session: dict[str, Any] | None) -> Any:
+        if not session or selected is None:
+            return (no_update,) * 8
+        try:
+            detail = await ctx.api.get(session["token"], f"/rulesets/{selected}")
+            shadow = (
+                await ctx.api.get(session["token"], f"/rulesets/{selected}/shadow-alerts", hours=24)
+                if detail["shadow"]
+                else None
+            )
+        except ApiError as exc:
+            return exc.detail, "", "Save as new draft", True, None, "Start shadow run", True, None
+        draft = detail["status"] == "draft"
+        title = f"{detail['name']} v{detail['version']} · {STATUS_TEXT.get(detail['status'], detail['status'])}"
+        if detail["shadow"]:
+            title += " · running in shadow"
+        return (
+            title,
+            ruleset_yaml(detail["body"]),
+            "Save draft" if draft else "Save as new draft",
+            not draft,
+            None,
+            "Stop shadow run" if detail["shadow"] else "Start shadow run",
+            not draft,
+            None if shadow is None else shadow_table(shadow),
+        )
+
+    @app.callback(
+        Output("rulesets-version", "data", allow_duplicate=True),
+        Output("ruleset-message", "children", allow_duplicate=True),
+        Input("ruleset-shadow", "n_clicks"),
+        State("ruleset-shadow", "children"),
+        State("ruleset-selected", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def switch_shadow(_: int, label: str, selected: int | None, session: dict[str, Any] | None) -> Any:
+        """A shadow run evaluates the draft on live data and records would-be alerts; it never notifies."""
+        if not session or selected is None:
+            return no_update, no_update
+        start = label.startswith("Start")
+        try:
+            await ctx.api.request("PATCH", f"/api/v1/rulesets/{selected}", session["token"], json={"shadow": start})
+        except ApiError as exc:
+            return no_update, dmc.Alert(exc.detail, color="red", title="Shadow run not changed")
+        done = "is running in shadow: its would-be alerts appear below" if start else "no longer runs in shadow"
+        return datetime.now(UTC).isoformat(), dmc.Alert(f"The draft {done}.", color="green", id="ruleset-shadow-done")
+
+    @app.callback(
+        Output("ruleset-message", "children"),
+        Output("ruleset-selected", "data", allow_duplicate=True),
+        Output("rulesets-version", "data"),
+        Input("ruleset-save", "n_clicks"),
+        State("ruleset-yaml", "value"),
+        State("ruleset-selected", "data"),
+        State("ruleset-save", "children"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def save(_: int, text: str | None, selected: int | None, label: str, session: dict[str, Any] | None) -> Any:
+        if not session or not (text or "").strip():
+            return dmc.Alert("Open a version first, then edit it.", color="gray"), no_update, no_update
+        replace = label == "Save draft" and selected is not None
+        try:
+            saved = await ctx.api.send_yaml(
+                session["token"],
+                "PUT" if replace else "POST",
+                f"/rulesets/{selected}" if replace else "/rulesets",
+                text or "",
+            )
+        except ApiError as exc:
+            return validation_message(exc), no_update, no_update
+        message = dmc.Alert(
+            f"Saved {saved['name']} v{saved['version']} as a draft. Preview it, then publish with a reason.",
+            color="green",
+            id="ruleset-saved",
+        )
+        return message, saved["id"], datetime.now(UTC).isoformat()
+
+    @app.callback(
+        Output("ruleset-preview", "children", allow_duplicate=True),
+        Input("ruleset-preview-run", "n_clicks"),
+        State("ruleset-selected", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def preview(_: int, selected: int | None, session: dict[str, Any] | None) -> Any:
+        if not session or selected is None:
+            return no_update
+        try:
+            result = await ctx.api.post(session["token"], f"/rulesets/{selected}/preview", {})
+        except ApiError as exc:
+            if is_missing_endpoint(exc):
+                return not_available("The alert-burden preview", "POST /api/v1/rulesets/{id}/preview")
+            return dmc.Alert(exc.detail, color="red", title="Preview failed")
+        return dcc.Graph(figure=preview_figure(result), config={"displayModeBar": False}, id="ruleset-preview-graph")
+
+    @app.callback(
+        Output("ruleset-message", "children", allow_duplicate=True),
+        Output("rulesets-version", "data", allow_duplicate=True),
+        Output("ruleset-selected", "data", allow_duplicate=True),
+        Input("ruleset-publish", "n_clicks"),
+        State("ruleset-reason", "value"),
+        State("ruleset-selected", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def publish(_: int, reason: str | None, selected: int | None, session: dict[str, Any] | None) -> Any:
+        if not session or selected is None:
+            return no_update, no_update, no_update
+        if len((reason or "").strip()) < 3:
+            return dmc.Alert("Say why this version should go live.", color="red"), no_update, no_update
+        try:
+            done = await ctx.api.post(session["token"], f"/rulesets/{selected}/publish", {"reason": reason})
+        except ApiError as exc:
+            return dmc.Alert(exc.detail, color="red", title="Not published"), no_update, no_update
+        message = dmc.Alert(f"{done['name']} v{done['version']} is now live.", color="green", id="ruleset-published")
+        return message, datetime.now(UTC).isoformat(), done["id"]
+
+
+def shadow_table(counts: list[dict[str, Any]]) -> Any:
+    """Would-be alerts of a shadow run in the last 24 h, per rule: what going live would have added."""
+    if not counts:
+        return dmc.Text("Shadow run: no would-be alerts in the last 24 hours.", id="ruleset-shadow-counts")
+    head = html.Tr([html.Th(h) for h in ("Rule", "Severity", "Would-be alerts", "Patients")])
+    rows = [
+        html.Tr(
+            [
+                html.Td(c["rule_id"]),
+                html.Td(severity_name(c["severity"])),
+                html.Td(str(c["opened"])),
+                html.Td(str(c["patients"])),
+            ]
+        )
+        for c in counts
+    ]
+    return dmc.Stack(
+        [dmc.Title("Shadow run, last 24 hours", order=3, size="h5"), dmc.Table([html.Thead(head), html.Tbody(rows)])],
+        id="ruleset-shadow-counts",
+    )
+
+
+def validation_message(exc: ApiError) -> Any:
+    """The API lists every problem; show each on its own line, as a linter would."""
+    lines = [line for line in exc.detail.splitlines() if line.strip()]
+    return dmc.Alert(
+        html.Ul([html.Li(line) for line in lines]), color="red", title="The rule set is not valid", id="ruleset-invalid"
+    )

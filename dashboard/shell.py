@@ -1,0 +1,95 @@
+"""The frame around every page: header, role-aware navigation and the page router."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import dash_mantine_components as dmc
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from dashboard.api_client import ApiError
+from dashboard.routing import Route, href, nav_pages, resolve
+from dashboard.session import login_form, session_expired
+
+PageLayout = Callable[[Route, dict[str, Any]], Awaitable[Any]]
+NAV_LABEL: dict[str, Any] = {"aria-label": "Pages"}
+
+
+def header() -> dmc.AppShellHeader:
+    return dmc.AppShellHeader(
+        dmc.Group(
+            [
+                dmc.Title("virtual ward", order=2, size="h4"),
+                html.Nav(id="nav", **NAV_LABEL),
+                html.Div(id="whoami"),
+            ],
+            justify="space-between",
+            h="100%",
+            px="md",
+        )
+    )
+
+
+def nav_links(role: str, current: str) -> list[Any]:
+    return [
+        dcc.Link(
+            page.label,
+            href=href(page.link),
+            className="nav-link active" if page.name == current else "nav-link",
+        )
+        for page in nav_pages(role)
+    ]
+
+
+def not_found() -> dmc.Alert:
+    return dmc.Alert("There is no such page. Use the navigation above.", title="Page not found", color="gray")
+
+
+def denied(reason: str) -> dmc.Alert:
+    return dmc.Alert(reason, title="Not available to your role", color="red", id="access-denied")
+
+
+def register(app: Dash, pages: dict[str, PageLayout]) -> None:
+    @app.callback(
+        Output("page", "children"),
+        Output("nav", "children"),
+        Output("whoami", "children"),
+        Output("page-shown", "data"),
+        Input("url", "pathname"),
+        Input("session", "data"),
+        State("page-shown", "data"),
+    )
+    async def route(pathname: str | None, session: dict[str, Any] | None, shown: list[str] | None) -> Any:
+        """The page router: the sign-in form, a role's page, or a clear refusal (the API also returns 403)."""
+        if not session:
+            return login_form(), [], [], None
+        viewer = [pathname or "", session["username"], session["role"]]
+        if viewer == shown:  # only the token was renewed: keep the page as it is (scroll, selection, input)
+            return no_update, no_update, no_update, no_update
+        target = resolve(pathname, session["role"])
+        whoami = dmc.Group(
+            [
+                dmc.Text(f"{session['username']} ({session['role']})", size="sm"),
+                dmc.Button("Sign out", id="sign-out", variant="outline", size="xs"),
+            ]
+        )
+        nav = nav_links(session["role"], target.page)
+        if target.denied:
+            return denied(target.denied), nav, whoami, viewer
+        layout = pages.get(target.page)
+        try:
+            return (await layout(target, session) if layout else not_found()), nav, whoami, viewer
+        except ApiError as exc:
+            if exc.status != 401:
+                raise
+            return session_expired(), [], [], None
+
+
+def static(build: Callable[[Route], Any]) -> PageLayout:
+    """A page whose layout needs no data up front (its callbacks load it)."""
+
+    async def page(route: Route, _session: dict[str, Any]) -> Any:
+        return build(route)
+
+    return page
