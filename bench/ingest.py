@@ -1,0 +1,215 @@
+"""Ingest benchmark: simulated devices -> real Mosquitto -> one ingest process -> PostgreSQL.
+
+    python -m bench.ingest            # 200 devices x 500 messages x 5 readings = 500,000 readings
+    python -m bench.ingest --smoke    # < 60 s, for CI
+
+Starts its own broker (deploy/mosquitto/mosquitto.conf, free loopback port) and throwaway database on the
+PostgreSQL at VWARD_TEST_ADMIN_DSN. First measures the broker's ceiling (the same publishers, QoS 1, into
+mosquitto_sub -q 1), then the platform: sustained readings/s committed, publish-to-confirmation latency
+(the device's view: publish until the platform's ack after commit, an upper bound of publish-to-commit),
+and the ingest process's peak RSS. Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import psutil
+
+from bench._support.stack import IngestProcess, fleet_result, prepare_database, start_fleet
+from tests.support.servers import Mosquitto, create_database, drop_database
+
+READINGS_PER_MESSAGE = 5
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def fleets(args: argparse.Namespace, port: int, prefix: str, confirm: str) -> list[dict[str, Any]]:
+    per = args.devices // args.processes
+    procs = [
+        start_fleet(port, prefix, f"b{i}-", per, args.messages, window=args.window, confirm=confirm)
+        for i in range(args.processes)
+    ]
+    return [fleet_result(p, timeout=args.deadline) for p in procs]
+
+
+def broker_ceiling(args: argparse.Namespace, broker: Mosquitto, workdir: Path) -> dict[str, Any]:
+    """Messages/s the broker delivers from these publishers to a C subscriber at QoS 1 (first to last arrival)."""
+    total = (args.devices // args.processes) * args.processes * args.messages
+    prefix = "ceiling/"
+    arrivals = workdir / "ceiling.txt"
+    with arrivals.open("wb") as out:
+        sub = subprocess.Popen(
+            [
+                shutil.which("mosquitto_sub") or "mosquitto_sub",
+                "-p",
+                str(broker.port),
+                "-q",
+                "1",
+                "-C",
+                str(total),
+                "-F",
+                "%U",
+                "-t",
+                f"{prefix}vward/v1/devices/+/readings",
+            ],
+            stdout=out,
+        )
+        time.sleep(0.5)
+        fleets(args, broker.port, prefix, "puback")
+        sub.wait(timeout=args.deadline)
+    stamps = arrivals.read_text().split()
+    elapsed = float(stamps[-1]) - float(stamps[0])
+    return {"messages": total, "elapsed_s": round(elapsed, 2), "messages_per_s": round(total / elapsed)}
+
+
+def sample_process(pid: int, stop: threading.Event, peak: list[float]) -> None:
+    """Peak RSS (bytes) and CPU seconds (user + system) of the ingest process, until `stop`."""
+    proc = psutil.Process(pid)
+    while not stop.is_set():
+        try:
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            cpu = proc.cpu_times()
+            peak[1] = cpu.user + cpu.system
+        except psutil.Error:
+            return
+        stop.wait(0.1)
+
+
+def platform_run(args: argparse.Namespace, broker: Mosquitto, dsn: str, workdir: Path) -> dict[str, Any]:
+    ingest = IngestProcess(
+        {
+            "VWARD_DATABASE_URL": dsn,
+            "VWARD_MQTT_URL": broker.url,
+            "VWARD_MQTT_TOPIC_PREFIX": "",
+            "VWARD_INGEST_BATCH_ROWS": str(args.batch_rows),
+            "VWARD_INGEST_BATCH_MS": str(args.batch_ms),
+        },
+        Path(args.log) if args.log else workdir / "ingest.log",
+    )
+    ingest.start()
+    assert ingest.proc is not None
+    profiler = None
+    if args.profile:  # every thread of the ingest process, sampled while active
+        profiler = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(ingest.proc.pid),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--output",
+                args.profile,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    peak = [0.0, 0.0]
+    stop_sampling = threading.Event()
+    sampler = threading.Thread(target=sample_process, args=(ingest.proc.pid, stop_sampling, peak))
+    sampler.start()
+    try:
+        started = time.perf_counter()
+        results = fleets(args, broker.port, "", "platform")
+        elapsed = max(float(r["elapsed_s"]) for r in results)
+        wall = time.perf_counter() - started
+    finally:
+        stop_sampling.set()
+        sampler.join()
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(30)
+        ingest.stop()
+    rows = asyncio.run(_count_rows(dsn))
+    latencies = [x for r in results for x in r["latencies_ms"]]
+    sent = sum(int(r["sent"]) for r in results)
+    return {
+        "messages_sent": sent,
+        "messages_confirmed": sum(int(r["confirmed"]) for r in results),
+        "resent": sum(int(r["resent"]) for r in results),
+        "readings_committed": rows,
+        "elapsed_s": round(elapsed, 2),
+        "wall_s": round(wall, 2),
+        "readings_per_s": round(rows / elapsed),
+        "messages_per_s": round(rows / READINGS_PER_MESSAGE / elapsed),
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.50), 1),
+            "p95": round(percentile(latencies, 0.95), 1),
+            "p99": round(percentile(latencies, 0.99), 1),
+            "max": round(max(latencies, default=0), 1),
+            "mean": round(statistics.fmean(latencies), 1) if latencies else None,
+        },
+        "ingest_peak_rss_mb": round(peak[0] / 2**20, 1),
+        "ingest_cpu_s": round(peak[1], 1),  # includes start-up; cpu_s / elapsed_s near 1.0 means one core saturated
+    }
+
+
+async def _count_rows(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM readings"))
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="reduced size for CI (< 60 s)")
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--messages", type=int, default=500, help="messages per device")
+    parser.add_argument("--processes", type=int, default=2, help="publisher processes")
+    parser.add_argument("--window", type=int, default=1000, help="unconfirmed messages per publisher process")
+    parser.add_argument("--batch-rows", type=int, default=5000)
+    parser.add_argument("--batch-ms", type=int, default=50)
+    parser.add_argument("--deadline", type=float, default=900.0)
+    parser.add_argument("--profile", help="write a py-spy profile (collapsed stacks) of the ingest process here")
+    parser.add_argument("--skip-ceiling", action="store_true")
+    parser.add_argument("--log", help="keep the ingest process's log here (VWARD_LOG_LEVEL=DEBUG logs each batch)")
+    args = parser.parse_args()
+    if args.smoke:
+        args.devices, args.messages, args.deadline = 40, 100, 50.0
+    with tempfile.TemporaryDirectory(prefix="vward-bench-") as tmp:
+        workdir = Path(tmp)
+        broker = Mosquitto(workdir=workdir / "mosquitto")
+        broker.start()
+        name, dsn = asyncio.run(create_database())
+        try:
+            prefixes = [f"b{i}-" for i in range(args.processes)]
+            asyncio.run(prepare_database(dsn, prefixes, args.devices // args.processes))
+            report: dict[str, Any] = {"config": {k: v for k, v in vars(args).items() if k != "profile"}}
+            if not args.skip_ceiling:
+                report["broker_ceiling"] = broker_ceiling(args, broker, workdir)
+            report["ingest"] = platform_run(args, broker, dsn, workdir)
+            if "broker_ceiling" in report:
+                report["ratio_to_ceiling"] = round(
+                    report["ingest"]["messages_per_s"] / report["broker_ceiling"]["messages_per_s"], 2
+                )
+            print(json.dumps(report, indent=2))
+            expected = (args.devices // args.processes) * args.processes * args.messages * READINGS_PER_MESSAGE
+            if report["ingest"]["readings_committed"] != expected:
+                raise SystemExit(f"committed {report['ingest']['readings_committed']} readings, expected {expected}")
+        finally:
+            broker.stop()
+            asyncio.run(drop_database(name))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Alert latency: from the commit of a reading set (as ingest commits it: readings, latest values, a queue row
+and pg_notify in one transaction) to the committed alert row, with the rules worker as its own process
+(`vward run rules`) and a background ward sending normal readings.
+
+    python -m bench.rules_latency [--trials 300] [--ward 200] [--rate 50]
+
+Prints one JSON line with p50/p95/p99/max in milliseconds. Uses a throwaway database (dropped at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from tests.support.servers import create_database, drop_database
+from vward.domain.metrics import Metric
+from vward.domain.readings import ReadingValue
+from vward.storage.migrate import migrate
+from vward.storage.partitions import ensure_partitions
+from vward.storage.pool import create_pool
+
+NORMAL: dict[Metric, ReadingValue] = {
+    Metric.RESPIRATORY_RATE: 16,
+    Metric.SPO2: 97,
+    Metric.ON_OXYGEN: False,
+    Metric.SYSTOLIC_BP: 120,
+    Metric.HEART_RATE: 70,
+    Metric.CONSCIOUSNESS: "A",
+    Metric.TEMPERATURE: 37.0,
+}
+# NEWS2 12: the worker must open a high news2 alert.
+HIGH = NORMAL | {
+    Metric.RESPIRATORY_RATE: 26,
+    Metric.SPO2: 90,
+    Metric.SYSTOLIC_BP: 95,
+    Metric.HEART_RATE: 115,
+    Metric.TEMPERATURE: 39.5,
+}
+
+
+async def admit(pool: asyncpg.Pool, count: int) -> list[int]:
+    rows = await pool.fetch(
+        "INSERT INTO patients (mrn, display_name, ward, admitted_at)"
+        " SELECT 'LAT-' || gen_random_uuid(), 'Latency Patient', 'Bench', now() - interval '1 hour'"
+        " FROM generate_series(1, $1) RETURNING id",
+        count,
+    )
+    return [r["id"] for r in rows]
+
+
+def _columns(value: ReadingValue) -> tuple[float | None, str | None]:
+    return (None, value) if isinstance(value, str) else (float(value), None)
+
+
+async def commit_readings(pool: asyncpg.Pool, patient_id: int, values: dict[Metric, ReadingValue]) -> None:
+    """What one ingest batch commits for one patient."""
+    at = datetime.now(UTC)
+    msg = uuid.uuid4().hex[:12]
+    rows = [
+        (m.value, None if isinstance(v, str) else float(v), v if isinstance(v, str) else None)
+        for m, v in values.items()
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(
+            "INSERT INTO readings (device_id, msg_id, metric, value, value_text, measured_at, received_at, patient_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+            [(f"lat-{patient_id}", msg, m, v, t, at, patient_id) for m, v, t in rows],
+        )
+        await conn.executemany(
+            "INSERT INTO latest_observations (patient_id, metric, value, value_text, measured_at, device_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (patient_id, metric) DO UPDATE SET value = EXCLUDED.value,"
+            " value_text = EXCLUDED.value_text, measured_at = EXCLUDED.measured_at",
+            [(patient_id, m, v, t, at, f"lat-{patient_id}") for m, v, t in rows],
+        )
+        await conn.execute("INSERT INTO eval_queue (patient_id) VALUES ($1) ON CONFLICT DO NOTHING", patient_id)
+        await conn.execute("SELECT pg_notify('vward_eval', '')")
+
+
+async def background_ward(pool: asyncpg.Pool, patients: list[int], rate: float, stop: asyncio.Event) -> int:
+    """Normal readings from the rest of the ward, `rate` reading sets a second."""
+    sent = 0
+    while not stop.is_set():
+        await commit_readings(pool, patients[sent % len(patients)], NORMAL)
+        sent += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1 / rate)
+    return sent
+
+
+async def one_trial(pool: asyncpg.Pool, patient_id: int) -> float:
+    await commit_readings(pool, patient_id, HIGH)
+    committed = time.perf_counter()
+    while not await pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM alerts WHERE patient_id = $1 AND rule_id = 'news2')", patient_id
+    ):
+        if time.perf_counter() - committed > 30:
+            raise TimeoutError(f"no alert for patient {patient_id} within 30 s")
+        await asyncio.sleep(0.002)
+    return (time.perf_counter() - committed) * 1000
+
+
+def start_worker(dsn: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VWARD_")} | {"VWARD_DATABASE_URL": dsn}
+    return subprocess.Popen(
+        [sys.executable, "-m", "vward.cli", "run", "rules"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+async def main(trials: int, ward: int, rate: float) -> dict[str, Any]:
+    name, dsn = await create_database()
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        conn = await asyncpg.connect(dsn)
+        await migrate(conn)
+        await ensure_partitions(conn, datetime.now(UTC))
+        await conn.close()
+        pool = await create_pool(dsn, min_size=2, max_size=6)
+        try:
+            background, probes = await admit(pool, ward), await admit(pool, trials)
+            worker = start_worker(dsn)
+            await one_trial(pool, probes.pop())  # warm-up: the worker's first alert (imports, seeding)
+            stop = asyncio.Event()
+            load = asyncio.create_task(background_ward(pool, background, rate, stop))
+            started = time.perf_counter()
+            latencies = []
+            for patient_id in probes:
+                latencies.append(await one_trial(pool, patient_id))
+                await asyncio.sleep(0.01)
+            elapsed = time.perf_counter() - started
+            stop.set()
+            background_sets = await load
+        finally:
+            await pool.close()
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+        await drop_database(name)
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "trials": trials,
+        "background_patients": ward,
+        "background_sets_per_s": round(background_sets / elapsed, 1),
+        "p50_ms": round(cuts[49], 1),
+        "p95_ms": round(cuts[94], 1),
+        "p99_ms": round(cuts[98], 1),
+        "max_ms": round(max(latencies), 1),
+        "window_s": round(elapsed, 1),
+        "at": (datetime.now(UTC) - timedelta(seconds=elapsed)).isoformat(timespec="seconds"),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=300, help="alerts to time, one after another")
+    parser.add_argument("--ward", type=int, default=200, help="patients sending normal readings meanwhile")
+    parser.add_argument("--rate", type=float, default=50, help="background reading sets per second")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.trials, args.ward, args.rate))))
