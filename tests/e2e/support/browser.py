@@ -1,0 +1,34 @@
+"""Headless Debian chromium for the dashboard tests (never a downloaded browser), and sign-in steps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.support.dashboard import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(page: Page, base_url: str, username: str, password: str, path: str = "/dash/") -> None:
+    page.goto(f"{base_url}{path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"{username} (")).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Saved for the README: docs/screenshots/<name>.png from every run."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)

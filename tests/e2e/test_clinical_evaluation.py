@@ -1,0 +1,27 @@
+"""The clinical evaluation at CI size: the default rule set meets both detection targets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_reduced_evaluation_meets_the_targets(tmp_path: Path) -> None:
+    report = tmp_path / "evaluation.md"
+    run = subprocess.run(
+        [sys.executable, "-m", "vward.cli", "evaluate", "--patients", "24", "--days", "2", "--output", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    targets = report.read_text().split("## Targets", 1)[1].split("##", 1)[0]
+    rows = [line for line in targets.splitlines() if line.startswith("| ") and "target" not in line]
+    assert len(rows) == 2, targets
+    assert all(row.rstrip().endswith("| yes |") for row in rows), targets

@@ -1,0 +1,63 @@
+"""In a real browser: admit a COPD patient on SpO2 scale 2, bind a device, see them on the worklist, discharge."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.support.browser import screenshot, sign_in
+from tests.e2e.support.dashboard import Platform, serve_platform
+from vward.domain.alerts import Role
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+VIEWPORT = {"width": 1440, "height": 1100}
+
+
+@pytest.fixture(scope="module")
+def platform(database_url: str) -> Iterator[Platform]:
+    with serve_platform(database_url) as running:
+        yield running
+
+
+def choose(page: Page, select_id: str, option: str) -> None:
+    page.locator(f"#{select_id}").click()
+    page.get_by_role("option", name=option).click()
+
+
+def test_admit_bind_and_discharge(platform: Platform, page: Page) -> None:
+    username, password = platform.user(Role.ADMIN)
+    mrn, device = f"MRN-{uuid.uuid4().hex[:8]}", f"ox-{uuid.uuid4().hex[:8]}"
+    sign_in(page, platform.base_url, username, password, path="/dash/admissions")
+
+    page.locator("#admit-mrn").fill(mrn)
+    page.locator("#admit-name").fill("Copd Cole")
+    page.locator("#admit-ward").fill(platform.ward)
+    choose(page, "admit-pathway", "COPD")
+    choose(page, "admit-scale", "Scale 2 (hypercapnic failure, target 88-92%)")
+    page.get_by_label("Oxygen saturation: every N hours").fill("4")
+    page.get_by_role("button", name="Admit", exact=True).click()
+    expect(page.locator(".admission-done")).to_contain_text("Admitted as patient")
+    rows = platform.fetch("SELECT id, pathway, spo2_scale, monitoring_plan FROM patients WHERE mrn = $1", mrn)
+    assert (rows[0]["pathway"], rows[0]["spo2_scale"], rows[0]["monitoring_plan"]) == ("copd", 2, {"spo2": 4.0})
+    patient_id = rows[0]["id"]
+
+    choose(page, "device-patient", f"Copd Cole ({mrn}, {platform.ward})")
+    page.locator("#device-id").fill(device)
+    page.get_by_role("button", name="Bind", exact=True).click()
+    expect(page.locator("#device-result")).to_contain_text(f"Device {device} bound to patient {patient_id}")
+    screenshot(page, "admissions")
+
+    page.get_by_role("button", name="Unbind").click()
+    expect(page.locator("#device-result")).to_contain_text(f"Device {device} unbound from patient {patient_id}")
+
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Worklist").click()
+    expect(page.locator("#worklist-grid")).to_contain_text("Copd Cole")
+
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Admissions").click()
+    choose(page, "discharge-patient", f"Copd Cole ({mrn}, {platform.ward})")
+    page.get_by_role("button", name="Discharge", exact=True).click()
+    expect(page.locator("#discharge-result")).to_contain_text(f"Patient {patient_id} discharged")
+    assert platform.fetch("SELECT discharged_at FROM patients WHERE id = $1", patient_id)[0]["discharged_at"]

@@ -1,0 +1,150 @@
+"""The patients API: admissions, bindings, the worst-first triage list, scoping and audit rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from tests.support.api import api_client
+from vward.domain.alerts import Role
+from vward.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _ward() -> str:
+    return f"Ward-{uuid.uuid4().hex[:6]}"
+
+
+async def _admit(client: object, ward: str, **extra: object) -> int:
+    body = {"mrn": f"MRN-{uuid.uuid4().hex[:10]}", "display_name": "Test Patient", "ward": ward, **extra}
+    response = await client.post("/api/v1/patients", json=body)  # type: ignore[attr-defined]
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+async def _score(pool: asyncpg.Pool, patient_id: int, score: int | None, band: str | None) -> None:
+    await pool.execute(
+        "INSERT INTO patient_scores (patient_id, score, band, complete, computed_at) VALUES ($1, $2, $3, $4, now())",
+        patient_id,
+        score,
+        band,
+        score is not None,
+    )
+
+
+async def test_triage_list_is_worst_first(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    ward = _ward()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        low, high, incomplete, medium = [await _admit(client, ward) for _ in range(4)]
+        await _score(db_pool, low, 1, "low")
+        await _score(db_pool, high, 8, "high")
+        await _score(db_pool, incomplete, None, None)
+        await _score(db_pool, medium, 5, "medium")
+        response = await client.get("/api/v1/patients")
+    assert response.status_code == 200
+    # An incomplete score ranks above a complete low one: unknown is not reassuring.
+    assert [p["id"] for p in response.json()] == [high, medium, incomplete, low]
+
+
+async def test_open_alert_outranks_a_higher_score(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    ward = _ward()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        alerted, scored = await _admit(client, ward), await _admit(client, ward)
+        await _score(db_pool, scored, 6, "medium")
+        await _score(db_pool, alerted, 2, "low")
+        now = datetime.now(UTC)
+        await db_pool.execute(
+            "INSERT INTO alerts (patient_id, rule_id, rule_set_name, rule_set_version, severity, state, title,"
+            " opened_at, updated_at) VALUES ($1, 'patient_concern', 'default', 1, 3, 'open', 'Unwell', $2, $2)",
+            alerted,
+            now,
+        )
+        rows = (await client.get("/api/v1/patients")).json()
+    assert [p["id"] for p in rows] == [alerted, scored]
+    assert rows[0]["open_alerts"] == 1
+    assert rows[0]["top_severity"] == 3
+
+
+async def test_patient_outside_the_users_wards_is_not_found(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    mine, other = _ward(), _ward()
+    async with api_client(settings, db_pool, Role.ADMIN) as admin:
+        foreign = await _admit(admin, other)
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(mine,)) as client:
+        assert (await client.get(f"/api/v1/patients/{foreign}")).status_code == 404
+        assert (await client.get(f"/api/v1/patients/{foreign}/readings")).status_code == 404
+        assert foreign not in [p["id"] for p in (await client.get("/api/v1/patients")).json()]
+        assert (await client.get("/api/v1/patients/999999999")).status_code == 404
+
+
+async def test_reads_and_actions_are_audited(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    ward = _ward()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        patient_id = await _admit(client, ward, pathway="copd", spo2_scale=2)
+        bound = await client.post(
+            f"/api/v1/patients/{patient_id}/devices", json={"device_id": f"ox-{patient_id}", "kind": "oximeter"}
+        )
+        assert bound.status_code == 201
+        detail = await client.get(f"/api/v1/patients/{patient_id}", headers={"X-Request-ID": "req-42"})
+        assert detail.status_code == 200
+        assert detail.json()["summary"]["spo2_scale"] == 2
+        assert [d["id"] for d in detail.json()["devices"]] == [f"ox-{patient_id}"]
+    rows = await db_pool.fetch("SELECT action, request_id FROM audit_log WHERE patient_id = $1 ORDER BY id", patient_id)
+    assert [r["action"] for r in rows] == ["patient.admit", "device.bind", "patient.read"]
+    assert rows[-1]["request_id"] == "req-42"
+
+
+async def test_discharge_ends_bindings_and_leaves_the_list(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    ward = _ward()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        patient_id = await _admit(client, ward)
+        device_id = f"bp-{patient_id}"
+        await client.post(f"/api/v1/patients/{patient_id}/devices", json={"device_id": device_id, "kind": "bp_cuff"})
+        assert (await client.post(f"/api/v1/patients/{patient_id}/discharge", json={})).status_code == 204
+        assert (await client.post(f"/api/v1/patients/{patient_id}/discharge", json={})).status_code == 409
+        assert (await client.get("/api/v1/patients")).json() == []
+    open_bindings = await db_pool.fetchval(
+        "SELECT count(*) FROM device_bindings WHERE device_id = $1 AND upper_inf(valid)", device_id
+    )
+    assert open_bindings == 0
+
+
+async def test_a_device_cannot_be_bound_to_two_patients_at_once(db_pool: asyncpg.Pool) -> None:
+    from vward.domain.patients import DeviceKind
+    from vward.storage.patients import admit_patient, register_device
+
+    now = datetime.now(UTC)
+    a = await admit_patient(db_pool, mrn=f"M-{uuid.uuid4().hex}", display_name="A", ward="W", admitted_at=now)
+    b = await admit_patient(db_pool, mrn=f"M-{uuid.uuid4().hex}", display_name="B", ward="W", admitted_at=now)
+    device_id = f"sc-{uuid.uuid4().hex[:8]}"
+    await register_device(db_pool, device_id, DeviceKind.SCALE)
+    await db_pool.execute(
+        "INSERT INTO device_bindings (device_id, patient_id, valid) VALUES ($1, $2, tstzrange($3, NULL))",
+        device_id,
+        a,
+        now,
+    )
+    with pytest.raises(asyncpg.ExclusionViolationError):
+        await db_pool.execute(
+            "INSERT INTO device_bindings (device_id, patient_id, valid) VALUES ($1, $2, tstzrange($3, NULL))",
+            device_id,
+            b,
+            now,
+        )
+
+
+async def test_auth_and_unknown_paths(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    async with api_client(settings, db_pool, role=None) as anonymous:
+        assert (await anonymous.get("/api/v1/patients")).status_code == 401
+        bad = await anonymous.post("/api/v1/auth/token", data={"username": "nobody", "password": "x"})
+        assert bad.status_code == 401
+        unknown = await anonymous.get("/api/v1/no-such-thing")
+        assert unknown.status_code == 404
+        assert unknown.headers["content-type"].startswith("application/json")
+        assert (await anonymous.get("/healthz")).json() == {"status": "ok"}
+    async with api_client(settings, db_pool, Role.OPS) as ops:
+        admitted = await ops.post("/api/v1/patients", json={"mrn": "X1", "display_name": "X", "ward": "W"})
+        assert admitted.status_code == 403

@@ -1,0 +1,151 @@
+"""The alerts API: filtered pages, detail with events, and audited actions through the core lifecycle."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from rules.worker import RulesWorker
+from tests.integration.rules.api import rules_api
+from tests.integration.rules.helpers import NEWS2_HIGH, NEWS2_SIX, admitted_patient, record_readings
+from vward.domain.alerts import Role
+from vward.domain.metrics import Metric
+from vward.domain.readings import ReadingValue
+from vward.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+async def _alerted_patient(
+    settings: Settings, pool: asyncpg.Pool, values: dict[Metric, ReadingValue], ward: str
+) -> tuple[int, int]:
+    """A patient of `ward` with an open news2 alert; returns (patient_id, alert_id)."""
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(pool, now - timedelta(hours=1), ward=ward)
+    await record_readings(pool, patient_id, device_id, values, now)
+    await RulesWorker(settings, pool).drain()
+    alert_id = await pool.fetchval(
+        "SELECT id FROM alerts WHERE patient_id = $1 AND rule_id = 'news2' AND state <> 'resolved'", patient_id
+    )
+    assert alert_id is not None
+    return patient_id, alert_id
+
+
+def _ward() -> str:
+    return f"AlertWard-{uuid.uuid4().hex[:6]}"
+
+
+async def _audit_actions(pool: asyncpg.Pool, alert_id: int) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT action FROM audit_log WHERE object_type = 'alert' AND object_id = $1 AND username <> 'rules-worker'"
+        " ORDER BY id",
+        str(alert_id),
+    )
+    return [r["action"] for r in rows]
+
+
+async def test_list_filters_and_detail_shows_events(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    ward = _ward()
+    patient_id, alert_id = await _alerted_patient(settings, db_pool, NEWS2_HIGH, ward)
+    async with rules_api(settings, db_pool, Role.CLINICIAN, (ward,)) as api:
+        page = (await api.get("/api/v1/alerts", params={"patient_id": patient_id, "state": "open"})).json()
+        assert [a["id"] for a in page["items"] if a["rule_id"] == "news2"] == [alert_id]
+        assert all(a["patient_id"] == patient_id for a in page["items"])
+        high = (await api.get("/api/v1/alerts", params={"patient_id": patient_id, "severity": 3})).json()
+        assert {a["severity_name"] for a in high["items"]} == {"high"}
+        assert (await api.get("/api/v1/alerts", params={"page_size": 201})).status_code == 422
+        detail = (await api.get(f"/api/v1/alerts/{alert_id}")).json()
+    assert detail["escalation_policy"]["name"] == "urgent"
+    assert [e["kind"] for e in detail["events"]] == ["opened"]
+    assert await _audit_actions(db_pool, alert_id) == ["alert.read"]
+
+
+async def test_acknowledge_then_resolve_records_actor_events_and_audit(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    ward = _ward()
+    _, alert_id = await _alerted_patient(settings, db_pool, NEWS2_HIGH, ward)
+    async with rules_api(settings, db_pool, Role.CLINICIAN, (ward,)) as api:
+        acked = await api.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={"note": "on my way"})
+        assert acked.status_code == 200, acked.text
+        assert acked.json()["state"] == "acknowledged"
+        assert acked.json()["acknowledged_by"] == "clinician-tester"
+        again = await api.post(f"/api/v1/alerts/{alert_id}/acknowledge")
+        assert again.status_code == 409
+        no_outcome = await api.post(f"/api/v1/alerts/{alert_id}/resolve", json={})
+        assert no_outcome.status_code == 422
+        resolved = await api.post(f"/api/v1/alerts/{alert_id}/resolve", json={"outcome": "reviewed, oxygen started"})
+        assert resolved.status_code == 200, resolved.text
+    body = resolved.json()
+    assert (body["state"], body["outcome"], body["resolved_by"]) == (
+        "resolved",
+        "reviewed, oxygen started",
+        "clinician-tester",
+    )
+    events = await db_pool.fetch("SELECT kind, actor FROM alert_events WHERE alert_id = $1 ORDER BY id", alert_id)
+    assert [(e["kind"], e["actor"]) for e in events] == [
+        ("opened", "rules-worker"),
+        ("acknowledged", "clinician-tester"),
+        ("note", "clinician-tester"),
+        ("resolved", "clinician-tester"),
+    ]
+    assert await _audit_actions(db_pool, alert_id) == ["alert.acknowledge", "alert.resolve"]
+
+
+async def test_snooze_is_refused_at_high_severity_and_needs_reason_and_expiry(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    ward = _ward()
+    _, high_id = await _alerted_patient(settings, db_pool, NEWS2_HIGH, ward)
+    _, medium_id = await _alerted_patient(settings, db_pool, NEWS2_SIX, ward)
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    async with rules_api(settings, db_pool, Role.CLINICIAN, (ward,)) as api:
+        refused = await api.post(f"/api/v1/alerts/{high_id}/snooze", json={"reason": "busy", "until": until})
+        no_reason = await api.post(f"/api/v1/alerts/{medium_id}/snooze", json={"until": until})
+        extra = await api.post(
+            f"/api/v1/alerts/{medium_id}/snooze", json={"reason": "r", "until": until, "forever": True}
+        )
+        snoozed = await api.post(
+            f"/api/v1/alerts/{medium_id}/snooze", json={"reason": "seen by GP today", "until": until}
+        )
+    assert refused.status_code == 409
+    assert "high-severity alert cannot be snoozed" in refused.json()["detail"]
+    assert no_reason.status_code == 422
+    assert extra.status_code == 422
+    assert snoozed.status_code == 200, snoozed.text
+    assert snoozed.json()["state"] == "snoozed"
+    assert snoozed.json()["snooze_reason"] == "seen by GP today"
+
+
+async def test_alerts_outside_the_wards_and_actions_by_viewers_are_refused(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    ward = _ward()
+    _, alert_id = await _alerted_patient(settings, db_pool, NEWS2_HIGH, ward)
+    async with rules_api(settings, db_pool, Role.CLINICIAN, ("SomeOtherWard",)) as api:
+        assert (await api.get(f"/api/v1/alerts/{alert_id}")).status_code == 404
+        assert (await api.post(f"/api/v1/alerts/{alert_id}/acknowledge")).status_code == 404
+        listed = (await api.get("/api/v1/alerts", params={"page_size": 200})).json()
+        assert alert_id not in [a["id"] for a in listed["items"]]
+    async with rules_api(settings, db_pool, Role.VIEWER, (ward,)) as api:
+        assert (await api.get(f"/api/v1/alerts/{alert_id}")).status_code == 200
+        assert (await api.post(f"/api/v1/alerts/{alert_id}/acknowledge")).status_code == 403
+    state = await db_pool.fetchval("SELECT state FROM alerts WHERE id = $1", alert_id)
+    assert state == "open"
+
+
+async def test_escalating_by_hand_tells_the_next_tier_now(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    ward = _ward()
+    notifying = settings.model_copy(update={"notify_webhook_url": "http://127.0.0.1:9/unused"})
+    _, alert_id = await _alerted_patient(notifying, db_pool, NEWS2_HIGH, ward)
+    async with rules_api(notifying, db_pool, Role.CLINICIAN, (ward,)) as api:
+        escalated = await api.post(f"/api/v1/alerts/{alert_id}/escalate", json={"note": "no response from nurse"})
+    assert escalated.status_code == 200, escalated.text
+    assert (escalated.json()["state"], escalated.json()["escalation_tier"]) == ("escalated", 2)
+    sent = await db_pool.fetch(
+        "SELECT target, payload->>'event' AS event FROM notification_outbox WHERE alert_id = $1 ORDER BY id", alert_id
+    )
+    assert [(s["target"], s["event"]) for s in sent] == [("ward_nurse", "opened"), ("doctor", "escalated")]

@@ -1,0 +1,128 @@
+"""Preview: a candidate rule set replayed beside the published one over stored readings, by API and CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+import yaml
+
+from rules.core.ruleset import DEFAULT_RULESET_PATH, default_ruleset, parse_ruleset
+from rules.preview import preview
+from tests.integration.rules.api import rules_api
+from tests.integration.rules.helpers import NEWS2_ZERO, admitted_patient, record_readings
+from vward.domain.alerts import Role
+from vward.domain.metrics import Metric
+from vward.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _stricter_spo2() -> str:
+    """The default rule set, but SpO2 alerts at 92% or below after 5 minutes (the default: 91%, 10)."""
+    document = yaml.safe_load(DEFAULT_RULESET_PATH.read_text())
+    spo2 = next(t for t in document["thresholds"] if t["metric"] == "spo2")
+    spo2["low"][0]["at_or_below"] = 92
+    spo2["hold_minutes"] = 5
+    return yaml.safe_dump(document)
+
+
+async def _half_hour_at_92(pool: asyncpg.Pool, ward: str) -> int:
+    """Two hours of readings every 5 minutes, SpO2 92% (NEWS2 2, no alert) for 30 minutes in the middle."""
+    start = datetime.now(UTC) - timedelta(hours=2)
+    patient_id, device_id = await admitted_patient(pool, start - timedelta(hours=1), ward=ward)
+    for step in range(24):
+        spo2 = 92 if 6 <= step < 12 else 97
+        await record_readings(
+            pool,
+            patient_id,
+            device_id,
+            NEWS2_ZERO | {Metric.SPO2: spo2},
+            start + timedelta(minutes=5 * step),
+            notify=False,
+        )
+    return patient_id
+
+
+async def test_preview_api_counts_the_candidates_extra_alerts_beside_the_published(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    ward = f"PreviewWard-{uuid.uuid4().hex[:6]}"
+    await _half_hour_at_92(db_pool, ward)
+    async with rules_api(settings, db_pool, Role.CLINICIAN, (ward,)) as api:
+        yaml_body = {"Content-Type": "application/yaml"}
+        draft = await api.post("/api/v1/rulesets", content=_stricter_spo2(), headers=yaml_body)
+        response = await api.post(f"/api/v1/rulesets/{draft.json()['id']}/preview", json={"days": 1})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["patients"] == 1
+    assert report["readings"] == 24 * 7
+    per_rule = {r["rule_id"]: (r["candidate"], r["published"]) for r in report["per_rule"]}
+    assert per_rule["threshold:spo2:low"] == (1, 0)
+    assert report["candidate"]["total"] == report["published"]["total"] + 1
+    assert sum(report["candidate"]["per_shift"].values()) == report["candidate"]["total"]
+    audit = await db_pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'ruleset.preview' AND object_id = $1", str(draft.json()["id"])
+    )
+    assert audit == 1
+
+
+async def test_rules_preview_cli_prints_the_report(database_url: str, db_pool: asyncpg.Pool, tmp_path: Path) -> None:
+    patient_id = await _half_hour_at_92(db_pool, f"PreviewWard-{uuid.uuid4().hex[:6]}")
+    candidate = tmp_path / "stricter.yaml"
+    candidate.write_text(_stricter_spo2())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VWARD_")} | {"VWARD_DATABASE_URL": database_url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rules.cli",
+        "rules",
+        "preview",
+        str(candidate),
+        "--days",
+        "1",
+        "--patients",
+        str(patient_id),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    report = json.loads(out)
+    assert report["patients"] == 1
+    assert report["candidate"]["rule_set"] == "stricter.yaml (default)"
+    assert {r["rule_id"]: r["candidate"] - r["published"] for r in report["per_rule"]}["threshold:spo2:low"] == 1
+
+
+async def test_a_preview_fanned_out_over_processes_counts_the_same(database_url: str, db_pool: asyncpg.Pool) -> None:
+    ward = f"PreviewWard-{uuid.uuid4().hex[:6]}"
+    for _ in range(3):
+        await _half_hour_at_92(db_pool, ward)
+    candidate = ("stricter", parse_ruleset(_stricter_spo2()))
+    published = ("default", default_ruleset())
+    end = datetime.now(UTC) + timedelta(minutes=1)
+    alone, shared = [
+        await preview(
+            db_pool,
+            candidate=candidate,
+            published=published,
+            start=end - timedelta(days=1),
+            end=end,
+            tz=UTC,
+            wards=[ward],
+            fan_out=fan_out,
+        )
+        for fan_out in (None, (database_url, 2))
+    ]
+    assert shared.readings == alone.readings == 3 * 24 * 7
+    assert shared.candidate.per_rule == alone.candidate.per_rule
+    assert shared.published.per_rule == alone.published.per_rule
+    assert shared.candidate.per_rule["threshold:spo2:low"] == 3

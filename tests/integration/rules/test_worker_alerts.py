@@ -1,0 +1,85 @@
+"""Findings become alerts with their events, audit rows and policy snapshot; two workers never duplicate."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from rules.worker import RulesWorker
+from tests.integration.rules.helpers import NEWS2_HIGH, NEWS2_ZERO, admitted_patient, record_readings
+from vward.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+async def _open_alerts(pool: asyncpg.Pool, patient_id: int) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT * FROM alerts WHERE patient_id = $1 AND state <> 'resolved' ORDER BY rule_id", patient_id
+    )
+    return rows
+
+
+async def test_a_high_news2_opens_one_alert_with_its_policy_events_and_audit(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=1))
+    worker = RulesWorker(settings, db_pool, clock=lambda: now)
+    await record_readings(db_pool, patient_id, device_id, NEWS2_HIGH, now)
+    await worker.drain()
+    await record_readings(db_pool, patient_id, device_id, NEWS2_HIGH, now)
+    await worker.drain()
+
+    alerts = {a["rule_id"]: a for a in await _open_alerts(db_pool, patient_id)}
+    news2 = alerts["news2"]
+    assert news2["severity"] == 3
+    assert news2["state"] == "open"
+    assert news2["rule_set_name"] == "default"
+    assert news2["escalation_policy"]["name"] == "urgent"
+    assert news2["next_escalation_at"] == now + timedelta(minutes=10)
+    assert news2["reason"]["score"] >= 7
+    events = await db_pool.fetch("SELECT kind, actor FROM alert_events WHERE alert_id = $1", news2["id"])
+    assert [(e["kind"], e["actor"]) for e in events] == [("opened", "rules-worker")]
+    audit = await db_pool.fetch(
+        "SELECT action FROM audit_log WHERE object_type = 'alert' AND object_id = $1", str(news2["id"])
+    )
+    assert [a["action"] for a in audit] == ["alert.opened"]
+
+
+async def test_a_cleared_clinical_alert_stays_open_until_a_person_closes_it(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=1))
+    worker = RulesWorker(settings, db_pool, clock=lambda: now)
+    await record_readings(db_pool, patient_id, device_id, NEWS2_HIGH, now)
+    await worker.drain()
+    await record_readings(db_pool, patient_id, device_id, NEWS2_ZERO, now + timedelta(seconds=1))
+    await worker.drain()
+    news2 = next(a for a in await _open_alerts(db_pool, patient_id) if a["rule_id"] == "news2")
+    assert news2["state"] == "open"
+    assert news2["cleared_at"] is not None
+
+
+async def test_two_workers_on_bursts_of_triggers_keep_one_open_alert_per_rule(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    now = datetime.now(UTC)
+    patients = [await admitted_patient(db_pool, now - timedelta(hours=1)) for _ in range(5)]
+    workers = [RulesWorker(settings.model_copy(update={"rules_batch_size": 2}), db_pool) for _ in range(2)]
+    for burst in range(10):
+        at = now + timedelta(milliseconds=burst)
+        await asyncio.gather(
+            *(record_readings(db_pool, pid, dev, NEWS2_HIGH, at) for pid, dev in patients),
+            *(w.drain() for w in workers),
+        )
+    await asyncio.gather(*(w.drain() for w in workers))
+    for patient_id, _ in patients:
+        rows = await db_pool.fetch(
+            "SELECT rule_id, count(*) AS n FROM alerts WHERE patient_id = $1 GROUP BY rule_id", patient_id
+        )
+        assert rows, "the burst raised no alert"
+        assert all(r["n"] == 1 for r in rows), [dict(r) for r in rows]

@@ -1,0 +1,92 @@
+"""The walking skeleton: readings committed by ingest -> the rules worker -> the patient's NEWS2 row."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from rules.worker import RulesWorker
+from tests.integration.rules.helpers import NEWS2_SIX, NEWS2_ZERO, admitted_patient, eventually, record_readings
+from vward.domain.metrics import Metric
+from vward.domain.readings import ReadingValue
+from vward.settings import Settings
+from vward.storage.pool import create_pool
+
+pytestmark = pytest.mark.integration
+
+
+@contextlib.asynccontextmanager
+async def running(worker: RulesWorker) -> AsyncIterator[RulesWorker]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_committed_readings_become_a_news2_score_and_history(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=1))
+    async with running(RulesWorker(settings, db_pool)):
+        await record_readings(db_pool, patient_id, device_id, NEWS2_SIX, now)
+        score = await eventually(
+            lambda: db_pool.fetchrow("SELECT * FROM patient_scores WHERE patient_id = $1", patient_id)
+        )
+        assert (score["score"], score["band"], score["complete"]) == (6, "medium", True)
+        assert score["parameters"]["respiratory_rate"]["score"] == 2
+        assert score["rule_set_version"] >= 1
+
+        await record_readings(db_pool, patient_id, device_id, NEWS2_ZERO, now + timedelta(seconds=1))
+        await eventually(
+            lambda: db_pool.fetchval("SELECT score = 0 FROM patient_scores WHERE patient_id = $1", patient_id)
+        )
+    history = await db_pool.fetch(
+        "SELECT score FROM score_history WHERE patient_id = $1 ORDER BY computed_at", patient_id
+    )
+    assert [h["score"] for h in history] == [6, 0]
+
+
+async def test_a_missing_parameter_is_incomplete_not_zero(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=1))
+    values: dict[Metric, ReadingValue] = {m: v for m, v in NEWS2_ZERO.items() if m != Metric.CONSCIOUSNESS}
+    async with running(RulesWorker(settings, db_pool)):
+        await record_readings(db_pool, patient_id, device_id, values, now)
+        score = await eventually(
+            lambda: db_pool.fetchrow("SELECT * FROM patient_scores WHERE patient_id = $1", patient_id)
+        )
+    assert score["score"] is None
+    assert score["complete"] is False
+    assert list(score["missing"]) == ["consciousness"]
+
+
+async def test_the_worker_rides_out_lost_database_connections(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    assert settings.database_url is not None
+    tagged = settings.model_copy(update={"database_url": f"{settings.database_url}?application_name=rules-outage"})
+    assert tagged.database_url is not None
+    pool = await create_pool(tagged.database_url, min_size=1, max_size=3)
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=1))
+    try:
+        async with running(RulesWorker(tagged, pool)):
+            await record_readings(db_pool, patient_id, device_id, NEWS2_SIX, now)
+            await eventually(
+                lambda: db_pool.fetchval("SELECT score FROM patient_scores WHERE patient_id = $1", patient_id)
+            )
+            killed = await db_pool.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'rules-outage'"
+            )
+            assert killed >= 2  # the pool's connection(s) and the LISTEN connection
+            await record_readings(db_pool, patient_id, device_id, NEWS2_ZERO, now + timedelta(seconds=1))
+            await eventually(
+                lambda: db_pool.fetchval("SELECT score = 0 FROM patient_scores WHERE patient_id = $1", patient_id)
+            )
+    finally:
+        await pool.close()

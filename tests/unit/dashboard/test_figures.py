@@ -1,0 +1,161 @@
+"""The observation chart and trend figures are pure functions of API data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dashboard.figures.burden import burden_meter, burden_summary, preview_figure
+from dashboard.figures.news2_chart import TOTAL_ROW, news2_chart, observation_sets, set_total
+from dashboard.figures.trends import score_bands, vital_trends, weight_trend
+from vward.domain.metrics import Metric
+
+START = datetime(2026, 1, 10, 0, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def reading(metric: str, value: Any, at: datetime) -> dict[str, Any]:
+    return {"metric": metric, "value": value, "measured_at": at.isoformat()}
+
+
+FULL_SET = [
+    ("respiratory_rate", 22.0),
+    ("spo2", 95.0),
+    ("on_oxygen", False),
+    ("systolic_bp", 105.0),
+    ("heart_rate", 95.0),
+    ("consciousness", "A"),
+    ("temperature", 38.5),
+]
+
+
+def test_readings_fall_into_hourly_observation_sets_with_the_latest_value() -> None:
+    readings = [
+        reading("heart_rate", 80.0, START + timedelta(minutes=5)),
+        reading("heart_rate", 99.0, START + timedelta(minutes=50)),
+        reading("spo2", 96.0, START + 2 * HOUR),
+        reading("weight", 80.0, START + 2 * HOUR),  # not a NEWS2 parameter
+        reading("heart_rate", 70.0, START - HOUR),  # before the window
+    ]
+    sets = observation_sets(sorted(readings, key=lambda r: r["measured_at"]), START, START + 24 * HOUR, HOUR)
+    assert [(s.start, s.values) for s in sets] == [
+        (START, {Metric.HEART_RATE: 99.0}),
+        (START + 2 * HOUR, {Metric.SPO2: 96.0}),
+    ]
+
+
+def test_a_complete_set_totals_like_the_rcp_chart_and_a_partial_one_says_at_least() -> None:
+    (full,) = observation_sets([reading(m, v, START) for m, v in FULL_SET], START, START + HOUR, HOUR)
+    assert set_total(full, scale=1) == "6"
+    (partial,) = observation_sets([reading("respiratory_rate", 26.0, START)], START, START + HOUR, HOUR)
+    assert set_total(partial, scale=1) == "≥3"
+
+
+def test_the_chart_has_a_row_per_parameter_and_labels_every_cell_with_value_and_score() -> None:
+    sets = observation_sets([reading(m, v, START) for m, v in FULL_SET], START, START + HOUR, HOUR)
+    figure = news2_chart(sets, scale=1, tz="Europe/London")
+    heatmap = figure.data[0]
+    assert list(heatmap.y) == [
+        "Respiration rate /min",
+        "SpO2 %",
+        "Air or oxygen",
+        "Systolic BP mmHg",
+        "Pulse /min",
+        "Consciousness",
+        "Temperature °C",
+        TOTAL_ROW,
+    ]
+    assert [row[0] for row in heatmap.z] == [2, 1, 0, 1, 1, 0, 1, -1]
+    assert heatmap.text[0][0] == "22<br>(2)"
+    assert heatmap.text[2][0] == "Air<br>(0)"
+    assert heatmap.text[6][0] == "38.5<br>(1)"
+    assert heatmap.text[7][0] == "<b>6</b>"
+    assert list(heatmap.x) == ["00:00"]
+
+
+def test_threshold_bands_come_from_the_news2_chart() -> None:
+    assert score_bands(Metric.HEART_RATE, 30, 150, 1) == [
+        (30, 40, 3),
+        (41, 50, 1),
+        (51, 90, 0),
+        (91, 110, 1),
+        (111, 130, 2),
+        (131, 150, 3),
+    ]
+    assert score_bands(Metric.TEMPERATURE, 35.0, 36.2, 0.1)[:2] == [(35.0, 35.0, 3), (35.1, 36.0, 1)]
+
+
+def test_trends_plot_each_vital_with_shaded_bands_and_mark_alerts() -> None:
+    readings = [reading("heart_rate", 80.0 + i, START + i * HOUR) for i in range(5)]
+    alerts = [{"opened_at": (START + 3 * HOUR).isoformat(), "title": "NEWS2 5-6"}]
+    figure = vital_trends(readings, alerts, START, START + 24 * HOUR, scale=1, tz="UTC")
+    heart = figure.data[0]
+    assert list(heart.y) == [80.0, 81.0, 82.0, 83.0, 84.0]
+    assert len(figure.data) == 5  # one trace per vital sign
+    assert any(shape.line.dash == "dash" for shape in figure.layout.shapes)  # the alert marker
+    assert any("NEWS2 5-6" in a.text for a in figure.layout.annotations)
+    assert sum(1 for s in figure.layout.shapes if s.fillcolor) >= 5  # threshold bands
+
+
+def test_weight_trend_says_so_when_there_are_no_weights() -> None:
+    empty = weight_trend([], START, START + 7 * 24 * HOUR)
+    assert "no weights" in empty.layout.title.text
+    weights = weight_trend([reading("weight", 81.5, START)], START, START + HOUR)
+    assert list(weights.data[0].y) == [81.5]
+
+
+def test_the_preview_puts_draft_and_published_side_by_side_per_rule_and_shift() -> None:
+    side = {"rule_set": "", "total": 0, "per_patient_day": 0.0, "per_severity": {}, "busiest_patient_day": 0}
+    result = {
+        "patients": 10,
+        "patient_days": 70.0,
+        "candidate": side
+        | {
+            "rule_set": "ward@2",
+            "total": 5,
+            "per_patient_day": 0.071,
+            "per_shift": {"2026-11-20 07:00-19:00": 3, "2026-11-20 19:00-07:00": 2},
+        },
+        "published": side
+        | {"rule_set": "ward@1", "total": 9, "per_patient_day": 0.129, "per_shift": {"2026-11-20 07:00-19:00": 9}},
+        "per_rule": [
+            {"rule_id": "news2", "candidate": 5, "published": 6},
+            {"rule_id": "news2_incomplete", "candidate": 0, "published": 3},
+        ],
+    }
+    figure = preview_figure(result)
+    draft_rules, live_rules = figure.data[0], figure.data[2]
+    assert list(draft_rules.x) == ["news2", "news2_incomplete"]
+    assert list(draft_rules.y) == [5, 0]
+    assert list(live_rules.y) == [6, 3]
+    assert "ward@2: 5 alerts, 0.07 per patient-day" in draft_rules.name
+    assert list(figure.data[3].y) == [9, 0]  # published per shift, a shift with none is a 0, not a gap
+    assert "10 patients, 70 patient-days" in figure.layout.title.text
+
+
+def test_the_burden_meter_shows_the_apis_counts_per_ward_and_shift() -> None:
+    answer = {
+        "since": "2026-11-16T10:00:00+00:00",
+        "total": 4,
+        "per_ward_shift": [
+            {"ward": "South", "shift_start": "2026-11-20", "shift": "19:00-07:00", "alerts": 1},
+            {"ward": "North", "shift_start": "2026-11-20", "shift": "07:00-19:00", "alerts": 1},
+            {"ward": "North", "shift_start": "2026-11-20", "shift": "19:00-07:00", "alerts": 1},
+            {"ward": "platform", "shift_start": "2026-11-20", "shift": "19:00-07:00", "alerts": 1},
+        ],
+        "noisiest_rules": [{"rule_id": "news2", "alerts": 2}, {"rule_id": "spo2_low", "alerts": 1}],
+        "noisiest_patients": [{"patient_id": 1, "alerts": 2}],
+    }
+    summary = burden_summary(answer)
+    assert summary.shifts == ["20 Nov 07:00-19:00", "20 Nov 19:00-07:00"]
+    assert summary.per_ward_shift == {
+        ("North", "20 Nov 07:00-19:00"): 1,
+        ("South", "20 Nov 19:00-07:00"): 1,
+        ("North", "20 Nov 19:00-07:00"): 1,
+        ("platform", "20 Nov 19:00-07:00"): 1,
+    }
+    assert summary.noisiest_rules[0] == ("news2", 2)
+    assert summary.noisiest_patients == [(1, 2)]
+    figure = burden_meter(summary)
+    assert list(figure.data[0].y) == [1, 1]  # North, one bar per shift
+    assert [t.name for t in burden_meter(summary).data] == ["North", "South", "platform"]

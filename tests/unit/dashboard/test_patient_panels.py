@@ -1,0 +1,61 @@
+"""Patient-view panels built from API answers: overrides with expiry, the audit trail, the monitoring plan."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dashboard.pages.patient import audit_table, devices_panel, overrides_table
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def texts(component: object) -> str:
+    return str(component.to_plotly_json())  # type: ignore[attr-defined]
+
+
+def test_an_expired_override_is_flagged_for_review_and_a_live_one_shows_its_expiry() -> None:
+    overrides = [
+        {
+            "metric": "spo2",
+            "low": 88.0,
+            "high": None,
+            "reason": "COPD",
+            "expires_at": "2026-11-25T09:00:00+00:00",
+            "created_by": "dr-a",
+        },
+        {
+            "metric": "heart_rate",
+            "low": None,
+            "high": 125.0,
+            "reason": "AF",
+            "expires_at": "2026-11-22T09:00:00+00:00",
+            "created_by": "dr-b",
+        },
+    ]
+    table = texts(overrides_table(overrides, "Europe/London", NOW))
+    assert "low 88" in table
+    assert "until 25 Nov 09:00" in table
+    assert "⚠ expired 22 Nov 09:00: review" in table
+    assert "high 125" in table
+
+
+def test_no_overrides_says_the_rule_set_applies() -> None:
+    assert "rule set's bounds apply" in texts(overrides_table([], "UTC", NOW))
+
+
+def test_the_audit_trail_names_who_did_what_in_ward_time() -> None:
+    entries = [
+        {"at": "2026-07-01T08:05:00+00:00", "username": "nurse1", "role": "clinician", "action": "alert.acknowledge"}
+    ]
+    table = texts(audit_table(entries, "Europe/London"))
+    assert "01 Jul 09:05" in table
+    assert "nurse1 (clinician)" in table
+    assert "alert.acknowledge" in table
+
+
+def test_the_monitoring_plan_reads_as_hours() -> None:
+    detail = {"devices": [], "monitoring_plan": {"spo2": 4.0, "weight": 0.5}}
+    panel = texts(devices_panel(detail, "UTC", NOW))
+    assert "every 4 h" in panel
+    assert "every 0.5 h" in panel
+    assert "No plan recorded." in texts(devices_panel({"devices": [], "monitoring_plan": {}}, "UTC", NOW))
