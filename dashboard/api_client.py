@@ -30,11 +30,6 @@ def error_detail(response: httpx.Response) -> str:
     return str(detail)
 
 
-def is_missing_endpoint(exc: ApiError) -> bool:
-    """The API answers unknown paths with this 404: the feature is not on this server (yet)."""
-    return exc.status == 404 and exc.detail.startswith("No such API path")
-
-
 class ApiClient:
     """Calls the platform's own FastAPI app through an ASGI transport: same code path, no socket."""
 
@@ -44,9 +39,10 @@ class ApiClient:
         on_unauthorised: Callable[[], None] = lambda: None,
         base_url: str = "http://vward.internal",
     ) -> None:
-        self._transport = transport
         self._on_unauthorised = on_unauthorised
-        self._base_url = base_url
+        # One client for the app's lifetime: the ASGI transport holds no sockets, and a client per call
+        # cost every callback a client set-up.
+        self._client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30)
 
     async def request(
         self, method: str, path: str, token: str | None, headers_extra: dict[str, str] | None = None, **kwargs: Any
@@ -54,8 +50,7 @@ class ApiClient:
         """One API call; a 401 also fires `on_unauthorised`, which sends the user back to sign in."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         headers |= headers_extra or {}
-        async with httpx.AsyncClient(transport=self._transport, base_url=self._base_url, timeout=30) as client:
-            response = await client.request(method, path, headers=headers, **kwargs)
+        response = await self._client.request(method, path, headers=headers, **kwargs)
         if response.status_code >= 400:
             if response.status_code == 401 and token:
                 self._on_unauthorised()

@@ -10,10 +10,9 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.alert_actions import action_buttons
-from dashboard.api_client import ApiError, is_missing_endpoint
+from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.formatting import SEVERITY_COLOURS, ago, local_time, parse_time, severity_name
-from dashboard.notices import not_available
 from dashboard.routing import href
 
 REFRESH_MS = 10_000
@@ -117,8 +116,6 @@ def register(app: Dash, ctx: Context) -> None:
                 ctx.api.get(token, "/patients"),
             )
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("Alerts", "GET /api/v1/alerts"), ""
             return dmc.Alert(exc.detail, color="red", title="Could not load alerts"), ""
         names = {p["id"]: p["display_name"] for p in patients}
         shown = f"{len(page['items'])} of {page['total']} alerts · updated {local_time(now, ctx.tz, '%H:%M:%S')}"

@@ -8,10 +8,9 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from dashboard.api_client import ApiError, is_missing_endpoint
+from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.figures.burden import burden_meter, burden_summary
-from dashboard.notices import not_available
 
 WINDOW_DAYS = 7
 
@@ -49,8 +48,6 @@ def register(app: Dash, ctx: Context) -> None:
         try:
             answer = await ctx.api.get(session["token"], "/alert-burden", days=WINDOW_DAYS)
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("The alert-burden meter", "GET /api/v1/alert-burden")
             return dmc.Alert(exc.detail, color="red", title="Could not load the alert burden")
         summary = burden_summary(answer)
         return dmc.Stack(

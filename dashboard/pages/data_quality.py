@@ -10,10 +10,9 @@ import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from dashboard.api_client import ApiError, is_missing_endpoint
+from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.formatting import DAY_TIME, ago, local_time
-from dashboard.notices import not_available
 
 SHOWN = 500  # the newest rejections examined; enough to see which reason or device dominates
 
@@ -70,8 +69,6 @@ def register(app: Dash, ctx: Context) -> None:
         try:
             answer = await ctx.api.get(session["token"], "/dead-letters", limit=SHOWN)
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("Dead letters", "GET /api/v1/dead-letters")
             return dmc.Alert(exc.detail, color="red", title="Could not load dead letters")
         letters: list[dict[str, Any]] = answer["items"] if isinstance(answer, dict) else answer
         if not letters:

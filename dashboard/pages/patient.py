@@ -10,22 +10,20 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.alert_actions import action_buttons
-from dashboard.api_client import ApiError, is_missing_endpoint
+from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.figures.news2_chart import news2_chart, observation_sets
 from dashboard.figures.trends import TREND_METRICS, vital_trends, weight_trend
 from dashboard.formatting import DAY_TIME, ago, band_label, local_time, metric_label, parse_time, severity_name
-from dashboard.notices import not_available
 from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text
 from dashboard.routing import Route
 from rules.core.news2 import PARAMETERS
 
 CHART_STEP = timedelta(hours=1)  # one observation-chart column per hour of the last day
-ALERTS_SHOWN = 10
+ALERTS_SHOWN = 10  # the timeline shows this many recent alerts with every event
 MAX_READINGS = 50_000  # the API's ceiling; its default (10,000, oldest first) would cut off a busy day's end
-AUDIT_SHOWN = (
-    20  # the newest reads and actions on this record  # the timeline shows this many recent alerts with every event
-)
+AUDIT_SHOWN = 20  # the newest reads and actions on this record
+NOTES_SHOWN = 50  # the newest notes; older ones stay in the record and the API
 ACVPU = [("A", "Alert"), ("C", "New confusion"), ("V", "Voice"), ("P", "Pain"), ("U", "Unresponsive")]
 REFRESH_MS = 30_000  # a day of minute readings is ~10k rows: refresh the record twice a minute, not faster
 GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False}
@@ -178,12 +176,8 @@ def devices_panel(detail: dict[str, Any], tz: str, now: datetime) -> Any:
         for d in detail["devices"]
     ]
     head = html.Tr([html.Th(h) for h in ("Device", "Kind", "Status", "Battery", "Last seen", "Bound since")])
-    plan = detail.get("monitoring_plan")
-    plan_part = (
-        dmc.Text(", ".join(f"{metric_label(m)} every {h:g} h" for m, h in plan.items()) or "No plan recorded.")
-        if plan is not None
-        else not_available("The monitoring plan", "monitoring_plan in GET /api/v1/patients/{id}")
-    )
+    plan = detail["monitoring_plan"]
+    plan_part = dmc.Text(", ".join(f"{metric_label(m)} every {h:g} h" for m, h in plan.items()) or "No plan recorded.")
     return dmc.Stack(
         [
             section("Devices"),
@@ -235,6 +229,28 @@ def audit_table(entries: list[dict[str, Any]], tz: str) -> Any:
     return dmc.Table([html.Thead(head), html.Tbody(rows)], id="patient-audit-table")
 
 
+def notes_list(notes: list[dict[str, Any]], tz: str) -> Any:
+    """The record's notes, newest first, each with who wrote it and when in ward time."""
+    if not notes:
+        return dmc.Text("No notes yet.", id="patient-notes-list")
+    return dmc.Stack(
+        [
+            dmc.Paper(
+                [
+                    dmc.Text(f"{local_time(n['at'], tz, DAY_TIME)} · {n['author']}", size="sm", fw=700),
+                    dmc.Text(n["text"], style={"whiteSpace": "pre-wrap"}),
+                ],
+                withBorder=True,
+                p="xs",
+                className="patient-note",
+            )
+            for n in notes
+        ],
+        gap="xs",
+        id="patient-notes-list",
+    )
+
+
 def entry_form() -> Any:
     return dmc.Stack(
         [
@@ -259,6 +275,7 @@ def entry_form() -> Any:
             dmc.Textarea(id="note-text", label="Add a note", autosize=True, minRows=2),
             dmc.Button("Save note", id="note-submit", n_clicks=0, w=220),
             html.Div(id="note-result", role="status"),
+            html.Div(id="patient-notes"),
         ],
         mt="md",
     )
@@ -300,7 +317,7 @@ def register(app: Dash, ctx: Context) -> None:
         try:
             alerts: Any = alert_timeline(await alerts_with_events(token, patient_id), ctx.tz, session["role"])
         except ApiError as exc:
-            alerts = not_available("Alerts", "/api/v1/alerts") if is_missing_endpoint(exc) else exc.detail
+            alerts = dmc.Alert(exc.detail, color="red", title="Could not load alerts")
         sets = observation_sets(readings, now - timedelta(hours=24), now, CHART_STEP)
         scale = detail["summary"]["spo2_scale"]
         return (
@@ -323,8 +340,6 @@ def register(app: Dash, ctx: Context) -> None:
         try:
             found = await ctx.api.get(session["token"], f"/patients/{patient_id}/threshold-overrides")
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("Threshold overrides", "GET /api/v1/patients/{id}/threshold-overrides")
             return dmc.Alert(exc.detail, color="red", title="Could not load overrides")
         return overrides_table(found, ctx.tz, datetime.now(UTC))
 
@@ -340,10 +355,24 @@ def register(app: Dash, ctx: Context) -> None:
         try:
             answer = await ctx.api.get(session["token"], "/audit", patient_id=patient_id, limit=AUDIT_SHOWN)
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("The audit trail", "GET /api/v1/audit?patient_id=")
             return dmc.Alert(exc.detail, color="red", title="Could not load the audit trail")
         return audit_table(answer["items"] if isinstance(answer, dict) else answer, ctx.tz)
+
+    @app.callback(
+        Output("patient-notes", "children"),
+        Input("note-result", "children"),
+        State("patient-id", "data"),
+        State("session", "data"),
+    )
+    async def notes(_: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+        """Loaded with the page and again after every saved note."""
+        if not session:
+            return no_update
+        try:
+            found = await ctx.api.get(session["token"], f"/patients/{patient_id}/notes", limit=NOTES_SHOWN)
+        except ApiError as exc:
+            return dmc.Alert(exc.detail, color="red", title="Could not load notes")
+        return notes_list(found, ctx.tz)
 
     @app.callback(
         Output("patient-trends", "figure"),
@@ -397,13 +426,12 @@ def register(app: Dash, ctx: Context) -> None:
         try:
             await ctx.api.post(session["token"], f"/patients/{patient_id}/observations", body)
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("Clinician-entered observations", "POST /api/v1/patients/{id}/observations")
             return dmc.Alert(exc.detail, color="red", title="Not recorded")
         return dmc.Alert(f"Recorded ACVPU {acvpu} on {oxygen}.", color="green")
 
     @app.callback(
         Output("note-result", "children"),
+        Output("note-text", "value"),
         Input("note-submit", "n_clicks"),
         State("note-text", "value"),
         State("patient-id", "data"),
@@ -411,15 +439,14 @@ def register(app: Dash, ctx: Context) -> None:
         prevent_initial_call=True,
     )
     async def add_note(_: int, text: str | None, patient_id: int, session: dict[str, Any] | None) -> Any:
+        """A saved note empties the box (so it is not saved twice); a refused one keeps the text to fix."""
         if not session or not (text or "").strip():
-            return no_update
+            return no_update, no_update
         try:
             await ctx.api.post(session["token"], f"/patients/{patient_id}/notes", {"text": text})
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("Notes", "POST /api/v1/patients/{id}/notes")
-            return dmc.Alert(exc.detail, color="red", title="Not saved")
-        return dmc.Alert("Note saved.", color="green")
+            return dmc.Alert(exc.detail, color="red", title="Not saved"), no_update
+        return dmc.Alert("Note saved.", color="green"), ""
 
 
 async def readings_by_day(

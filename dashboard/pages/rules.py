@@ -10,11 +10,10 @@ import dash_mantine_components as dmc
 import yaml
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
 
-from dashboard.api_client import ApiError, is_missing_endpoint
+from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.figures.burden import preview_figure
 from dashboard.formatting import DAY_TIME, local_time, severity_name
-from dashboard.notices import not_available
 
 STATUS_TEXT = {"published": "● Published (live)", "draft": "✎ Draft", "retired": "○ Retired"}
 
@@ -128,8 +127,6 @@ def register(app: Dash, ctx: Context) -> None:
         try:
             rulesets = await ctx.api.get(session["token"], "/rulesets")
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("Rule sets", "GET /api/v1/rulesets")
             return dmc.Alert(exc.detail, color="red", title="Could not load rule sets")
         return versions_table(rulesets, selected, ctx.tz)
 
@@ -250,8 +247,6 @@ def register(app: Dash, ctx: Context) -> None:
         try:
             result = await ctx.api.post(session["token"], f"/rulesets/{selected}/preview", {})
         except ApiError as exc:
-            if is_missing_endpoint(exc):
-                return not_available("The alert-burden preview", "POST /api/v1/rulesets/{id}/preview")
             return dmc.Alert(exc.detail, color="red", title="Preview failed")
         return dcc.Graph(figure=preview_figure(result), config={"displayModeBar": False}, id="ruleset-preview-graph")
 

@@ -115,5 +115,9 @@ def test_bedside_entry_records_acvpu_and_oxygen_and_a_note(platform: Platform, p
     page.get_by_label("Add a note").fill("Drowsy but rousable to voice; oxygen started.")
     page.get_by_role("button", name="Save note").click()
     expect(page.locator("#note-result")).to_contain_text("Note saved")
+    expect(page.locator("#patient-notes-list .patient-note")).to_have_count(1)
+    expect(page.locator("#patient-notes-list")).to_contain_text(f"{username}")
+    expect(page.locator("#patient-notes-list")).to_contain_text("Drowsy but rousable to voice; oxygen started.")
+    expect(page.get_by_label("Add a note")).to_have_value("")
     notes = platform.fetch("SELECT author, text FROM patient_notes WHERE patient_id = $1", patient_id)
     assert [tuple(n) for n in notes] == [(username, "Drowsy but rousable to voice; oxygen started.")]

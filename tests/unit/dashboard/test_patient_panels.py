@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dashboard.pages.patient import audit_table, devices_panel, overrides_table
+from dashboard.pages.patient import audit_table, devices_panel, notes_list, overrides_table
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -59,3 +59,15 @@ def test_the_monitoring_plan_reads_as_hours() -> None:
     assert "every 4 h" in panel
     assert "every 0.5 h" in panel
     assert "No plan recorded." in texts(devices_panel({"devices": [], "monitoring_plan": {}}, "UTC", NOW))
+
+
+def test_notes_show_author_and_ward_time_in_the_order_given_and_an_empty_record_says_so() -> None:
+    notes = [
+        {"id": 2, "at": "2026-11-23T09:30:00+00:00", "author": "nurse-b", "text": "Called; feels better."},
+        {"id": 1, "at": "2026-07-01T08:00:00+00:00", "author": "dr-a", "text": "Started furosemide."},
+    ]
+    shown = texts(notes_list(notes, "Europe/London"))
+    assert shown.index("Called; feels better.") < shown.index("Started furosemide.")
+    assert "23 Nov 09:30 · nurse-b" in shown
+    assert "01 Jul 09:00 · dr-a" in shown  # British Summer Time
+    assert "No notes yet." in texts(notes_list([], "Europe/London"))
