@@ -1,10 +1,15 @@
 """Alert latency: from the commit of a reading set (as ingest commits it: readings, latest values, a queue row
 and pg_notify in one transaction) to the committed alert row, with the rules worker as its own process
-(`vward run rules`) and a background ward sending normal readings.
+(`vward run rules`) and background load beside it.
 
     python -m bench.rules_latency [--trials 300] [--ward 200] [--rate 50]
+    python -m bench.rules_latency --beside-ingest [--devices 200]
 
-Prints one JSON line with p50/p95/p99/max in milliseconds. Uses a throwaway database (dropped at the end).
+The default load is a ward committing normal reading sets straight into the database, `--rate` a second.
+With `--beside-ingest` it is the real ingest path at full speed instead: a private Mosquitto, one
+`python -m ingest` process and two store-and-forward fleet processes (bench/_support), so the rules worker
+also evaluates every fleet patient ingest queues. Prints one JSON line with p50/p95/p99/max in milliseconds
+and the background's committed rate during the trials. Uses a throwaway database (dropped at the end).
 """
 
 from __future__ import annotations
@@ -18,14 +23,18 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from tests.support.servers import create_database, drop_database
+from bench._support.stack import IngestProcess, bind_fleet, start_fleet
+from tests.support.servers import Mosquitto, create_database, drop_database
 from vward.domain.metrics import Metric
 from vward.domain.readings import ReadingValue
 from vward.storage.migrate import migrate
@@ -100,6 +109,63 @@ async def background_ward(pool: asyncpg.Pool, patients: list[int], rate: float, 
     return sent
 
 
+FLEET_PREFIXES = ("fleet-a-", "fleet-b-")
+FLEET_START_S = 60.0  # ingest's first commit must come within this
+FLEET_MESSAGES = 100_000  # per device: more than any trial window needs; the fleets are stopped afterwards
+READINGS_PER_MESSAGE = 5
+
+
+@contextlib.asynccontextmanager
+async def ward_load(pool: asyncpg.Pool, patients: list[int], rate: float) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    load = asyncio.create_task(background_ward(pool, patients, rate, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await load
+
+
+@contextlib.asynccontextmanager
+async def ingest_load(pool: asyncpg.Pool, dsn: str, devices: int, workdir: Path) -> AsyncIterator[None]:
+    """The real ingest path at full speed until the block ends; waits until its first readings are committed."""
+    broker = Mosquitto(workdir=workdir / "mosquitto")
+    broker.start()
+    ingest: IngestProcess | None = None
+    fleets: list[subprocess.Popen[bytes]] = []
+    try:
+        async with pool.acquire() as conn:
+            for prefix in FLEET_PREFIXES:
+                await bind_fleet(conn, prefix, devices // len(FLEET_PREFIXES))
+        ingest = IngestProcess(
+            {"VWARD_DATABASE_URL": dsn, "VWARD_MQTT_URL": broker.url, "VWARD_MQTT_TOPIC_PREFIX": ""},
+            workdir / "ingest.log",
+        )
+        ingest.start()
+        fleets = [
+            start_fleet(broker.port, "", prefix, devices // len(FLEET_PREFIXES), FLEET_MESSAGES, window=1000)
+            for prefix in FLEET_PREFIXES
+        ]
+        for _ in range(int(FLEET_START_S * 10)):
+            if await fleet_readings(pool):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise TimeoutError(f"ingest committed nothing within {FLEET_START_S:g} s: {ingest.output()[-2000:]}")
+        yield
+    finally:
+        for fleet in fleets:
+            fleet.terminate()
+            fleet.wait(30)
+        if ingest is not None:
+            ingest.stop()
+        broker.stop()
+
+
+async def fleet_readings(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM readings WHERE device_id LIKE 'fleet-%'"))
+
+
 async def one_trial(pool: asyncpg.Pool, patient_id: int) -> float:
     await commit_readings(pool, patient_id, HIGH)
     committed = time.perf_counter()
@@ -119,7 +185,7 @@ def start_worker(dsn: str) -> subprocess.Popen[bytes]:
     )
 
 
-async def main(trials: int, ward: int, rate: float) -> dict[str, Any]:
+async def main(trials: int, ward: int, rate: float, beside_ingest: bool, devices: int) -> dict[str, Any]:
     name, dsn = await create_database()
     worker: subprocess.Popen[bytes] | None = None
     try:
@@ -132,16 +198,22 @@ async def main(trials: int, ward: int, rate: float) -> dict[str, Any]:
             background, probes = await admit(pool, ward), await admit(pool, trials)
             worker = start_worker(dsn)
             await one_trial(pool, probes.pop())  # warm-up: the worker's first alert (imports, seeding)
-            stop = asyncio.Event()
-            load = asyncio.create_task(background_ward(pool, background, rate, stop))
-            started = time.perf_counter()
-            latencies = []
-            for patient_id in probes:
-                latencies.append(await one_trial(pool, patient_id))
-                await asyncio.sleep(0.01)
-            elapsed = time.perf_counter() - started
-            stop.set()
-            background_sets = await load
+            with tempfile.TemporaryDirectory(prefix="vward-latency-") as tmp:
+                load = (
+                    ingest_load(pool, dsn, devices, Path(tmp)) if beside_ingest else ward_load(pool, background, rate)
+                )
+                async with load:
+                    before = await fleet_readings(pool)
+                    started = time.perf_counter()
+                    latencies = []
+                    for patient_id in probes:
+                        latencies.append(await one_trial(pool, patient_id))
+                        await asyncio.sleep(0.01)
+                    elapsed = time.perf_counter() - started
+                    committed = await fleet_readings(pool) - before
+            background_sets = await pool.fetchval(
+                "SELECT count(DISTINCT msg_id) FROM readings WHERE patient_id = ANY($1::bigint[])", background
+            )
         finally:
             await pool.close()
     finally:
@@ -150,10 +222,14 @@ async def main(trials: int, ward: int, rate: float) -> dict[str, Any]:
             worker.wait(timeout=30)
         await drop_database(name)
     cuts = statistics.quantiles(latencies, n=100)
+    background_rate = (
+        {"ingest_messages_per_s": round(committed / READINGS_PER_MESSAGE / elapsed), "fleet_devices": devices}
+        if beside_ingest
+        else {"background_patients": ward, "background_sets_per_s": round(background_sets / elapsed, 1)}
+    )
     return {
         "trials": trials,
-        "background_patients": ward,
-        "background_sets_per_s": round(background_sets / elapsed, 1),
+        **background_rate,
         "p50_ms": round(cuts[49], 1),
         "p95_ms": round(cuts[94], 1),
         "p99_ms": round(cuts[98], 1),
@@ -168,5 +244,7 @@ if __name__ == "__main__":
     parser.add_argument("--trials", type=int, default=300, help="alerts to time, one after another")
     parser.add_argument("--ward", type=int, default=200, help="patients sending normal readings meanwhile")
     parser.add_argument("--rate", type=float, default=50, help="background reading sets per second")
+    parser.add_argument("--beside-ingest", action="store_true", help="real ingest at full speed as the background")
+    parser.add_argument("--devices", type=int, default=200, help="fleet devices publishing with --beside-ingest")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.trials, args.ward, args.rate))))
+    print(json.dumps(asyncio.run(main(args.trials, args.ward, args.rate, args.beside_ingest, args.devices))))
