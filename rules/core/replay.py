@@ -1,16 +1,23 @@
 """Replay a candidate rule set over one patient's stored readings: which alerts would have opened, and when.
 
-Public API: `replay(patient, readings, ruleset, until=None) -> ReplayResult` (openings with times, and how
-many readings and evaluations it took). `readings` are `(measured_at, metric, value)` rows (asyncpg
-records work), oldest first. It runs the live code (PatientWindow -> evaluate -> reconcile -> AlertBook)
-but only when something evaluate() reacts to has changed (measured on this project's shared 2-core box:
-~3.5 us per reading and rule set on the preview bench, evaluations included). A reading set is
-evaluated when it moves a NEWS2 alert trigger (total crossing a min_score, red score, completeness),
-crosses a threshold bound or hysteresis margin, presses the concern button, brings back a stale value, or
-feeds a trend (a metric's new value, at most every TREND_STEP). Between readings it evaluates at the next
-deadline: a value going stale, a plan falling overdue, the concern window ending, or a value outside a
-threshold having been held for `hold_minutes`. A deadline is derived again from the readings folded in
-since the last evaluation before it is used, so a value superseded by a newer one does not cost one.
+Public API:
+- `replay(patient, readings, ruleset, until=None) -> ReplayResult` (openings with times, and how many
+  readings and evaluations it took). `readings` are `(measured_at, metric, value)` rows, oldest first.
+- `replay_sides(patient, readings, rulesets, until=None) -> list[ReplayResult]`: several rule sets over
+  one pass of the readings, each `(microseconds since the Unix epoch, metric, value)` in (time, metric)
+  order (what preview fetches). Each reading is folded once into what every rule set shares (latest
+  values, numeric history); only what a rule set could react to reaches its own state.
+
+It runs the live code (evaluate -> reconcile -> AlertBook, with the context PatientWindow would build) but
+only when something evaluate() reacts to has changed. A reading set is evaluated when it moves a NEWS2
+alert trigger (total crossing a min_score, red score, completeness), crosses a threshold bound or
+hysteresis margin, presses the concern button, brings back a stale value, or feeds a trend (a metric's new
+value, at most every TREND_STEP). Between readings it evaluates at the next deadline: a value going stale,
+a plan falling overdue, the concern window ending, or a value outside a threshold having been held for
+`hold_minutes`. A deadline is derived again from the readings folded in since the last evaluation before
+it is used, so a value superseded by a newer one does not cost one. Times are integer microseconds inside
+the loop (exact, and far cheaper to compare and subtract than datetimes); datetimes are made only for
+evaluations.
 
 Assumptions of a backtest: staff close a clinical alert as soon as its condition has gone (so it can open
 again); device status and per-patient overrides are not replayed.
@@ -18,31 +25,51 @@ again); device status and per-patient overrides are not replayed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from rules.core.alertbook import AlertBook, Opening
 from rules.core.evaluate import evaluate
-from rules.core.model import Finding
+from rules.core.model import EvaluationContext, Finding
 from rules.core.news2 import PARAMETERS, score_parameter
 from rules.core.reconcile import reconcile
 from rules.core.ruleset import RuleSet
-from rules.core.thresholds import Side, run_start, threshold_rule_id
-from rules.core.window import PatientWindow
+from rules.core.thresholds import Side, threshold_rule_id
+from rules.core.window import lookbacks
 from vward.domain.alerts import Severity
 from vward.domain.metrics import Metric
 from vward.domain.patients import Patient
-from vward.domain.readings import ReadingValue
+from vward.domain.readings import Observation, ReadingValue
 
 TREND_STEP = timedelta(hours=1)  # trends move over days: a new value within the hour waits for the next check
-_JUST_AFTER = timedelta(seconds=1)  # stale means older than the window: look just after it ends
 _NEWS2 = frozenset(str(m) for m in PARAMETERS)
 _CONCERN = str(Metric.PATIENT_CONCERN)
 _UNSCORED = -1  # no score known yet (a parameter the chart cannot score has None)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_NEVER = 1 << 62  # a deadline that never comes, in microseconds
 
 Reading = tuple[datetime, str, ReadingValue]
+Stamped = tuple[int, str, ReadingValue]  # measured_at in microseconds since the Unix epoch
 _Bound = tuple[float, Severity, bool]  # value, severity, low side
+_Signature = tuple[bool, Severity | None]  # NEWS2 complete, the most severe alert trigger matched
+_Class = tuple[tuple[bool, bool], ...] | None  # per bound: outside it, outside it less the margin
+_Point = tuple[int, float]
+
+
+def micros(at: datetime) -> int:
+    """A time as microseconds since the Unix epoch: exact, as PostgreSQL keeps microseconds."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def _micros(span: timedelta) -> int:
+    return span // _MICROSECOND
+
+
+_STEP = _micros(TREND_STEP)
+_JUST_AFTER = 1_000_000  # stale means older than the window: look a second after it ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +83,54 @@ def _number(value: ReadingValue) -> float | None:
     return None if isinstance(value, bool | str) else float(value)
 
 
-class _Replay:
-    """One patient's replay state: the live window and alerts plus cheap signatures of what could change."""
+class _Fold:
+    """What every rule set reads of the readings folded so far: each metric's latest value and the numeric
+    history of the metrics some rule looks back over (all of it: a span is a bisect away)."""
 
-    def __init__(self, patient: Patient, ruleset: RuleSet) -> None:
-        self.patient, self.ruleset = patient, ruleset
-        self.window = PatientWindow(patient, ruleset)
+    def __init__(self, metrics: Iterable[str]) -> None:
+        self.latest: dict[str, tuple[int, ReadingValue]] = {}
+        self.history: dict[str, list[_Point]] = {m: [] for m in metrics}
+        self._datetimes: dict[int, datetime] = {}
+
+    def when(self, at: int) -> datetime:
+        known = self._datetimes.get(at)
+        if known is None:
+            known = self._datetimes[at] = _EPOCH + timedelta(microseconds=at)
+        return known
+
+    def span(self, metric: str, start: int) -> list[_Point]:
+        """The points from `start` on plus the one before (PatientWindow's series for a lookback)."""
+        points = self.history[metric]
+        return points[max(bisect_right(points, start, key=_time) - 1, 0) :]
+
+    def run_start(self, metric: str, bound: float, low: bool, floor: int) -> int | None:
+        """When the latest run of values outside `bound` began (None: the latest is inside); the walk stops
+        at `floor`, as any start at or before it is as good as the true one to whoever asks."""
+        start = None
+        for at, value in reversed(self.history[metric]):
+            if not (value <= bound if low else value >= bound):
+                break
+            start = at
+            if at <= floor:
+                break
+        return start
+
+
+def _time(point: _Point) -> int:
+    return point[0]
+
+
+class _Replay:
+    """One rule set's replay state over the shared fold: alerts plus cheap signatures of what could change."""
+
+    def __init__(self, patient: Patient, ruleset: RuleSet, fold: _Fold) -> None:
+        self.patient, self.ruleset, self.fold = patient, ruleset, fold
         self.book = AlertBook(patient.id, close_cleared=True)
         rules = ruleset.for_pathway(patient.pathway)
-        self.overdue = rules.overdue
+        self.keep = {m: _micros(d) for m, d in lookbacks(patient, ruleset).items()}
+        self.holds = {m: _micros(d) for m, d in lookbacks(patient, ruleset, trends=False).items()}
+        self.admitted = micros(patient.admitted_at)
+        self.overdue = [([str(m) for m in p.metrics], _micros(p.due_after()) + _JUST_AFTER) for p in rules.overdue]
         self.trend_metrics = frozenset(str(t.metric) for t in rules.trends)
         self.bounds: dict[str, list[_Bound]] = {
             str(m): [(b.at_or_below, b.severity, True) for b in t.low]
@@ -72,27 +138,37 @@ class _Replay:
             for m, t in rules.thresholds.items()
         }
         self.margins = {str(m): t.hysteresis for m, t in rules.thresholds.items()}
-        self.holds = {str(m): timedelta(minutes=t.hold_minutes) for m, t in rules.thresholds.items()}
-        lifetimes: dict[str, set[timedelta]] = {m: {age} for m, age in ruleset.news2.freshness().items()}
+        lifetimes: dict[str, set[int]] = {m: {_micros(age)} for m, age in ruleset.news2.freshness().items()}
         for metric, threshold in rules.thresholds.items():
             if threshold.max_age_minutes is not None:
-                lifetimes.setdefault(metric, set()).add(timedelta(minutes=threshold.max_age_minutes))
-        lifetimes.setdefault(_CONCERN, set()).add(timedelta(minutes=ruleset.patient_concern.window_minutes))
+                lifetimes.setdefault(metric, set()).add(_micros(timedelta(minutes=threshold.max_age_minutes)))
+        lifetimes.setdefault(_CONCERN, set()).add(_micros(timedelta(minutes=ruleset.patient_concern.window_minutes)))
         # How long a value counts, per rule that ages it: each end is a deadline, the first one makes it stale.
         self.lifetimes = {m: sorted(ages) for m, ages in lifetimes.items()}
         self.stale_after = {m: ages[0] for m, ages in self.lifetimes.items()}
-        self.classed = frozenset(self.bounds) | {_CONCERN}
-        self.triggers = [(a.min_score, a.red_score) for a in ruleset.news2.alerts]
+        self.triggers = [(a.min_score, a.red_score, a.severity) for a in ruleset.news2.alerts]
+        # A threshold without a hold fires on the reading that crosses it. With a hold, a crossing only
+        # starts or ends a run, which matters when the run matures (a deadline), and an open alert (which
+        # only ever worsens) fires on until the value is back inside its side's first bound by the margin.
+        self.immediate = {str(m): t.hold_minutes == 0 for m, t in rules.thresholds.items()}
+        self.firsts = {
+            str(m): [(threshold_rule_id(m, "low"), 0)] * bool(t.low)
+            + [(threshold_rule_id(m, "high"), len(t.low))] * bool(t.high)
+            for m, t in rules.thresholds.items()
+        }
         self.scores: dict[str, int | None] = {}
         self.total, self.reds, self.known, self.oxygen = 0, 0, 0, False
-        self.signatures: dict[tuple[bool, int, bool], tuple[bool, tuple[bool, ...]]] = {}
-        self.classes: dict[str, object] = {}
+        self.signatures: dict[tuple[bool, int, bool], _Signature] = {}
+        self.classes: dict[str, _Class] = {}
+        self.concern: ReadingValue | None = None
         self.score_memo: dict[tuple[str, ReadingValue, bool], int | None] = {}
-        self.class_memo: dict[tuple[str, ReadingValue], object] = {}
-        self.news2_signature: object = None
-        self.next_due: datetime | None = None
-        self.evaluated_at: datetime | None = None
-        self.trend_checked: dict[str, datetime] = {}
+        self.class_memo: dict[tuple[str, ReadingValue], _Class] = {}
+        self.news2_signature: _Signature | None = None
+        self.changed = False  # evaluate() could answer differently since the current reading time began
+        self.rederive = False  # a run outside a bound began or ended since then: the deadline may move
+        self.next_due = _NEVER
+        self.evaluated_at = 0
+        self.trend_checked: dict[str, int] = {}
         self.trends_due = False
         self.trend_findings: list[Finding] | None = None
         self.evaluations = 0
@@ -108,7 +184,7 @@ class _Replay:
             self.score_memo[key] = score
         return score
 
-    def _threshold_class(self, metric: str, value: ReadingValue) -> object:
+    def _threshold_class(self, metric: str, value: ReadingValue) -> _Class:
         """Every comparison thresholds make with this value: equal classes, equal threshold outcomes."""
         key = (metric, value)
         if key not in self.class_memo:
@@ -135,7 +211,7 @@ class _Replay:
     def _news2(self, metric: str, value: ReadingValue) -> bool:
         if metric == "on_oxygen":
             self.oxygen = value is True
-            spo2 = self.window.latest.get("spo2")
+            spo2 = self.fold.latest.get("spo2")
             if spo2 is not None:
                 self._set_score("spo2", self._score("spo2", spo2[1], self.oxygen))
         score = self._score(metric, value, self.oxygen)
@@ -145,112 +221,178 @@ class _Replay:
         key = (self.known == len(_NEWS2), self.total, self.reds > 0)
         signature = self.signatures.get(key)
         if signature is None:
-            matched = tuple((m is not None and key[1] >= m) or (r and key[2]) for m, r in self.triggers)
-            signature = self.signatures[key] = (key[0], matched)
-        changed = signature != self.news2_signature
-        self.news2_signature = signature
-        return changed
+            # evaluate() reports the most severe trigger matched: only that and completeness matter
+            matched = [s for m, r, s in self.triggers if (m is not None and key[1] >= m) or (r and key[2])]
+            signature = self.signatures[key] = (key[0], max(matched, default=None))
+        old, self.news2_signature = self.news2_signature, signature
+        if signature == old:
+            return False
+        if old is None or signature[0] != old[0] or (signature[1] is None) != (old[1] is None):
+            return True  # a finding comes or goes
+        alert, severity = self.book.open.get("news2"), signature[1]
+        return alert is None or (severity is not None and severity > alert.severity)  # else it never falls
 
-    def add(self, measured_at: datetime, metric: str, value: ReadingValue) -> bool:
-        """Fold in one reading; True when evaluate() could now answer differently."""
-        previous = self.window.add(measured_at, metric, value)
+    def add(self, at: int, metric: str, value: ReadingValue, previous: tuple[int, ReadingValue] | None) -> None:
+        """Take in one reading the fold has just folded (`previous`: the metric's latest before it); marks
+        `changed` when evaluate() could now answer differently."""
         # a value back from stale changes NEWS2 completeness or a threshold whatever it is
-        changed = previous is not None and measured_at - previous[0] > self.stale_after.get(metric, timedelta.max)
+        changed = previous is not None and at - previous[0] > self.stale_after.get(metric, _NEVER)
         if metric in self.trend_metrics:
             checked = self.trend_checked.get(metric)
-            if checked is None or measured_at - checked >= TREND_STEP:
-                self.trend_checked[metric] = measured_at
+            if checked is None or at - checked >= _STEP:
+                self.trend_checked[metric] = at
                 self.trends_due = changed = True
-        if previous is not None and previous[1] == value:
-            return changed  # the same value scores and compares the same
-        if metric in _NEWS2:
-            changed = self._news2(metric, value) or changed
-        if metric in self.classed:
-            cls = self._threshold_class(metric, value) if metric in self.bounds else value
-            changed = changed or cls != self.classes.get(metric)
-            self.classes[metric] = cls
-        return changed
+        if previous is None or previous[1] != value:  # the same value scores and compares the same
+            if metric in _NEWS2:
+                changed = self._news2(metric, value) or changed
+            if metric in self.bounds:
+                cls, old = self._threshold_class(metric, value), self.classes.get(metric)
+                if cls != old:
+                    self.classes[metric] = cls
+                    if self._crossing_matters(metric, cls, old):
+                        changed = True
+                    else:
+                        self.rederive = True
+            elif metric == _CONCERN:
+                changed = changed or value != self.concern
+                self.concern = value
+        if changed:
+            self.changed = True
 
-    def _maturing(self, now: datetime) -> list[datetime]:
+    def _crossing_matters(self, metric: str, cls: _Class, old: _Class) -> bool:
+        """Whether a new threshold class changes what evaluate() finds now (else only the deadline moves)."""
+        if cls is None or old is None or self.immediate[metric]:
+            return True
+        open_alerts = self.book.open
+        return any(rule_id in open_alerts and cls[i][1] != old[i][1] for rule_id, i in self.firsts[metric])
+
+    def _maturing(self, now: int) -> list[int]:
         """When values outside a bound more severe than the open alert will have been held long enough."""
         times = []
         for metric, bounds in self.bounds.items():
-            point = self.window.latest.get(metric)
+            point = self.fold.latest.get(metric)
             number = None if point is None else _number(point[1])
             lifetimes = self.lifetimes.get(metric)
             if point is None or number is None or (lifetimes and now - point[0] > lifetimes[0]):
                 continue
             cls = self._threshold_class(metric, point[1])
-            if isinstance(cls, tuple) and not any(beyond for beyond, _ in cls):
+            if cls is not None and not any(beyond for beyond, _ in cls):
                 continue  # inside every bound: no run to mature (saves walking the history)
+            hold = self.holds[metric]
             for bound, severity, low in bounds:
                 side: Side = "low" if low else "high"
                 alert = self.book.open.get(threshold_rule_id(metric, side))
                 current = None if alert is None or alert.cleared else alert.severity
-                since = run_start(self.window.history[metric], bound, side)
+                since = self.fold.run_start(metric, bound, low, now - hold)
                 if since is not None and (current is None or severity > current):
-                    times.append(since + self.holds[metric])
+                    times.append(since + hold)
         return times
 
-    def _deadline(self, now: datetime) -> datetime | None:
-        latest = self.window.latest
+    def _deadline(self, now: int) -> int:
+        latest = self.fold.latest
         times = [seen + age + _JUST_AFTER for m, (seen, _) in latest.items() for age in self.lifetimes.get(m, ())]
-        for plan in self.overdue:
-            last = max((latest[m][0] for m in plan.metrics if m in latest), default=self.patient.admitted_at)
-            times.append(last + plan.due_after() + _JUST_AFTER)
+        for metrics, due_after in self.overdue:
+            times.append(max((latest[m][0] for m in metrics if m in latest), default=self.admitted) + due_after)
         times += self._maturing(now)
-        return min((t for t in times if t > now), default=None)
+        return min((t for t in times if t > now), default=_NEVER)
 
-    def evaluate_at(self, now: datetime) -> None:
+    def _context(self, now: int, *, trend_history: bool) -> EvaluationContext:
+        """What PatientWindow.context(now, trend_history=...) builds from the same readings."""
+        fold = self.fold
+        latest = {m: Observation(Metric(m), v, fold.when(t)) for m, (t, v) in fold.latest.items() if t <= now}
+        spans = self.keep if trend_history else self.holds
+        series = {m: tuple((fold.when(t), v) for t, v in fold.span(m, now - spans.get(m, 0))) for m in self.keep}
+        return EvaluationContext(self.patient, latest, series=series)
+
+    def evaluate_at(self, now: int) -> None:
+        at = self.fold.when(now)
         active = self.book.active()
         if self.trends_due or self.trend_findings is None:
-            findings = evaluate(self.window.context(now), self.ruleset, now, active=active)
+            findings = evaluate(self._context(now, trend_history=True), self.ruleset, at, active=active)
             self.trend_findings = [f for f in findings if f.rule_id.startswith("trend:")]
             self.trends_due = False
         else:
-            context = self.window.context(now, trend_history=False)
-            findings = evaluate(context, self.ruleset, now, active=active, trends=self.trend_findings)
-        self.book.apply(reconcile(self.book.alerts(), findings, now), now)
+            context = self._context(now, trend_history=False)
+            findings = evaluate(context, self.ruleset, at, active=active, trends=self.trend_findings)
+        self.book.apply(reconcile(self.book.alerts(), findings, at), at)
         self.evaluations += 1
         self.evaluated_at, self.next_due = now, self._deadline(now)
 
-    def _due_by(self, limit: datetime) -> datetime | None:
+    def _due_by(self, limit: int) -> int | None:
         """The next deadline if it falls at or before `limit`. A stored deadline is derived again before it
         is used: readings folded in since the last evaluation (all before it) may have moved it on, as a
         newer value does not go stale when the one before it would have."""
-        if self.next_due is not None and self.next_due <= limit and self.evaluated_at is not None:
+        if self.next_due <= limit:
             self.next_due = self._deadline(self.evaluated_at)
-        return self.next_due if self.next_due is not None and self.next_due <= limit else None
+        return self.next_due if self.next_due <= limit else None
 
-    def catch_up(self, before: datetime) -> None:
+    def catch_up(self, before: int) -> None:
         """Evaluate every deadline that falls before `before` (each evaluation moves the deadline on)."""
         while (due := self._due_by(before)) is not None and due < before:
             self.evaluate_at(due)
 
-    def settle(self, at: datetime, changed: bool) -> None:
-        if changed or self._due_by(at) is not None:
+    def settle(self, at: int) -> None:
+        """The reading time `at` is complete: evaluate if it changed something or a deadline has come."""
+        if self.rederive:
+            if self.evaluations:
+                self.next_due = self._deadline(self.evaluated_at)  # as in _due_by: the same deadlines after it
+            else:
+                self.changed = True
+        if self.changed or self._due_by(at) is not None:
             self.evaluate_at(at)
+        self.changed = self.rederive = False
 
 
 def replay(
     patient: Patient, readings: Iterable[Reading], ruleset: RuleSet, *, until: datetime | None = None
 ) -> ReplayResult:
     """The alerts `ruleset` would have opened for `patient` over `readings` (oldest first), up to `until`."""
-    run = _Replay(patient, ruleset)
-    group: datetime | None = None
-    changed, count = False, 0
-    for measured_at, metric, value in readings:
-        if measured_at != group:
-            # settle() and catch_up() check again (deriving the deadline anew): these tests only skip the calls
-            if group is not None and (changed or (run.next_due is not None and run.next_due <= group)):
-                run.settle(group, changed)
-            if run.next_due is not None and run.next_due < measured_at:
-                run.catch_up(measured_at)
-            group, changed = measured_at, False
-        changed = run.add(measured_at, metric, value) or changed
-        count += 1
-    if group is not None:
-        run.settle(group, changed)
-    if until is not None:
-        run.catch_up(until)
-    return ReplayResult(tuple(run.book.openings), count, run.evaluations)
+    stamped = [(micros(at), metric, value) for at, metric, value in readings]
+    return replay_sides(patient, stamped, [ruleset], until=until)[0]
+
+
+def replay_sides(
+    patient: Patient, readings: Sequence[Stamped], rulesets: Sequence[RuleSet], *, until: datetime | None = None
+) -> list[ReplayResult]:
+    """Each rule set's alerts over one pass of `readings` (microsecond times, oldest first), up to `until`."""
+    fold = _Fold({m for r in rulesets for m in lookbacks(patient, r)})
+    runs = [_Replay(patient, ruleset, fold) for ruleset in rulesets]
+    latest, history = fold.latest, fold.history
+    # A repeated value within every rule set's staleness window, of a metric no trend reads, changes nothing.
+    quiet = {m: min(run.stale_after.get(m, _NEVER) for run in runs) for run in runs for m in run.stale_after}
+    trended = frozenset(m for run in runs for m in run.trend_metrics)
+    group: int | None = None
+    changed, soonest = False, _NEVER
+    for at, metric, value in readings:
+        if at != group:
+            if changed or soonest < at:
+                # the same calls, in the same order, as one pass per rule set would make
+                for run in runs:
+                    if group is not None and (run.changed or run.rederive or run.next_due <= group):
+                        run.settle(group)
+                    if run.next_due < at:
+                        run.catch_up(at)
+                    run.changed = run.rederive = False
+                soonest = min(run.next_due for run in runs)
+            group, changed = at, False
+        previous = latest.get(metric)
+        latest[metric] = (at, value)
+        points = history.get(metric)
+        if points is not None and not isinstance(value, (bool, str)):  # a tuple checks faster than a union
+            points.append((at, float(value)))
+        if (
+            previous is not None
+            and previous[1] == value
+            and at - previous[0] <= quiet.get(metric, _NEVER)
+            and metric not in trended
+        ):
+            continue
+        for run in runs:
+            run.add(at, metric, value, previous)
+            changed = changed or run.changed or run.rederive
+    for run in runs:
+        if group is not None:
+            run.settle(group)
+        if until is not None:
+            run.catch_up(micros(until))
+    return [ReplayResult(tuple(run.book.openings), len(readings), run.evaluations) for run in runs]

@@ -13,7 +13,7 @@ from rules.core.alertbook import AlertBook, Opening
 from rules.core.burden import alert_burden, shift_of
 from rules.core.evaluate import evaluate
 from rules.core.reconcile import reconcile
-from rules.core.replay import Reading, replay
+from rules.core.replay import Reading, micros, replay, replay_sides
 from rules.core.ruleset import RuleSet, default_ruleset
 from rules.core.window import PatientWindow
 from tests.unit.rules.builders import NOW, patient
@@ -134,6 +134,28 @@ def test_replay_of_a_wearable_matches_evaluating_every_minute(ruleset: RuleSet, 
     for got, want in zip(result.openings, expected, strict=True):
         assert timedelta(0) <= want.at - got.at < timedelta(minutes=1), (got, want)
     assert result.evaluations < len(readings) / 5
+
+
+# One pass for both rule sets shares the latest values and the history although their SpO2 holds (so
+# lookbacks) differ: each must open what it opens replayed alone, and what the live loop opens.
+@pytest.mark.parametrize("seed", [11, 14])
+def test_replaying_two_rule_sets_in_one_pass_matches_each_alone(ruleset: RuleSet, seed: int) -> None:
+    person = patient(Pathway.GENERAL, admitted_at=START)
+    readings = sorted(wearable_series(seed, 2 * 1440) + eventful_series(seed, 2 * 1440), key=lambda r: (r[0], r[1]))
+    until = START + timedelta(days=2, hours=14)
+    rulesets = (candidate_ruleset(), ruleset)
+    both = replay_sides(person, [(micros(t), m, v) for t, m, v in readings], rulesets, until=until)
+    assert both == [replay(person, readings, rules, until=until) for rules in rulesets]
+    assert both[0].openings != both[1].openings
+    for result, rules in zip(both, rulesets, strict=True):
+        expected = every_minute(person, readings, rules, until)
+        assert [(o.rule_id, o.severity) for o in result.openings] == [(o.rule_id, o.severity) for o in expected]
+
+
+def test_micros_is_exact() -> None:
+    at = datetime(2026, 11, 22, 12, 0, 0, 123457, tzinfo=UTC)
+    assert micros(at) == 1_795_348_800_123_457
+    assert micros(at.astimezone(ZoneInfo("Europe/London"))) == micros(at)
 
 
 def test_replay_of_nothing_is_empty(ruleset: RuleSet) -> None:
