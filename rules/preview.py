@@ -20,12 +20,12 @@ import asyncpg
 
 from rules.core.alertbook import Opening
 from rules.core.burden import Burden, alert_burden
-from rules.core.replay import Reading, replay
+from rules.core.replay import Stamped, replay_sides
 from rules.core.ruleset import RuleSet, load_ruleset
 from vward.domain.metrics import Metric
 from vward.domain.patients import Patient
 from vward.settings import Settings, SettingsError
-from vward.storage.evaluation import patients_admitted_during, readings_for_replay
+from vward.storage.evaluation import ReplayColumns, patients_admitted_during, readings_for_replay
 from vward.storage.pool import create_pool
 from vward.storage.rulesets import load_published
 
@@ -90,12 +90,12 @@ def _side_json(side: Side) -> dict[str, Any]:
     }
 
 
-def replay_readings(rows: list[asyncpg.Record]) -> list[Reading]:
+def replay_readings(columns: ReplayColumns) -> list[Stamped]:
     """Stored columns as the wire values replay expects (booleans as bool, ACVPU as text), built once per
     patient for both rule sets."""
     return [
-        (measured_at, metric, text if text is not None else bool(value) if metric in _BOOLEAN else value)
-        for measured_at, metric, value, text in rows
+        (at, metric, text if text is not None else bool(value) if metric in _BOOLEAN else value)
+        for at, metric, value, text in zip(*columns, strict=True)
     ]
 
 
@@ -120,10 +120,10 @@ def _side(label: str, burden: Burden, patient_days: float) -> Side:
 
 async def stream_readings(
     pool: asyncpg.Pool, patients: list[Patient], start: datetime, end: datetime
-) -> AsyncIterator[tuple[Patient, list[asyncpg.Record]]]:
+) -> AsyncIterator[tuple[Patient, ReplayColumns]]:
     """Each patient's readings, fetching the next while the caller replays the current one."""
 
-    async def fetch(patient: Patient) -> list[asyncpg.Record]:
+    async def fetch(patient: Patient) -> ReplayColumns:
         async with pool.acquire() as conn:
             return await readings_for_replay(conn, patient.id, start, end)
 
@@ -151,16 +151,17 @@ async def replay_patients(
     start: datetime,
     end: datetime,
 ) -> ShardResult:
-    """Replay both rule sets over each patient's readings, one patient in memory at a time."""
+    """Replay both rule sets over each patient's readings (one pass for both), one patient in memory at a time."""
     openings: tuple[list[Opening], list[Opening]] = ([], [])
     readings = evaluations = 0
-    async for patient, rows in stream_readings(pool, patients, start, end):
-        wire = replay_readings(rows)
-        for found, ruleset in zip(openings, (candidate, published), strict=True):
-            replayed = replay(patient, wire, ruleset, until=end)
+    async for patient, columns in stream_readings(pool, patients, start, end):
+        wire = replay_readings(columns)
+        for found, replayed in zip(
+            openings, replay_sides(patient, wire, (candidate, published), until=end), strict=True
+        ):
             found.extend(replayed.openings)
             evaluations += replayed.evaluations
-        readings += len(rows)
+        readings += len(wire)
         await asyncio.sleep(0)  # let the next fetch and other tasks run between patients
     return ShardResult(openings[0], openings[1], readings, evaluations)
 
