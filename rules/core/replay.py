@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -56,7 +57,7 @@ Stamped = tuple[int, str, ReadingValue]  # measured_at in microseconds since the
 _Bound = tuple[float, Severity, bool]  # value, severity, low side
 _Signature = tuple[bool, Severity | None]  # NEWS2 complete, the most severe alert trigger matched
 _Class = tuple[tuple[bool, bool], ...] | None  # per bound: outside it, outside it less the margin
-_Point = tuple[int, float]
+_Kind = tuple[int | None, _Class]  # a value's NEWS2 score and threshold class: equal kinds, equal outcomes
 
 
 def micros(at: datetime) -> int:
@@ -84,12 +85,13 @@ def _number(value: ReadingValue) -> float | None:
 
 
 class _Fold:
-    """What every rule set reads of the readings folded so far: each metric's latest value and the numeric
-    history of the metrics some rule looks back over (all of it: a span is a bisect away)."""
+    """What every rule set reads of the readings folded so far: each metric's latest reading and the numeric
+    readings of the metrics some rule looks back over (all of them: a span is a bisect away). The readings
+    themselves are kept, which saves making a tuple per reading."""
 
     def __init__(self, metrics: Iterable[str]) -> None:
-        self.latest: dict[str, tuple[int, ReadingValue]] = {}
-        self.history: dict[str, list[_Point]] = {m: [] for m in metrics}
+        self.latest: dict[str, Stamped] = {}
+        self.history: dict[str, list[Stamped]] = {m: [] for m in metrics}
         self._datetimes: dict[int, datetime] = {}
 
     def when(self, at: int) -> datetime:
@@ -98,17 +100,18 @@ class _Fold:
             known = self._datetimes[at] = _EPOCH + timedelta(microseconds=at)
         return known
 
-    def span(self, metric: str, start: int) -> list[_Point]:
-        """The points from `start` on plus the one before (PatientWindow's series for a lookback)."""
+    def series(self, metric: str, start: int) -> tuple[tuple[datetime, float], ...]:
+        """The values from `start` on plus the one before: PatientWindow's series for a lookback."""
         points = self.history[metric]
-        return points[max(bisect_right(points, start, key=_time) - 1, 0) :]
+        span = points[max(bisect_right(points, start, key=_time) - 1, 0) :]
+        return tuple((self.when(at), float(value)) for at, _, value in span)
 
     def run_start(self, metric: str, bound: float, low: bool, floor: int) -> int | None:
         """When the latest run of values outside `bound` began (None: the latest is inside); the walk stops
         at `floor`, as any start at or before it is as good as the true one to whoever asks."""
         start = None
-        for at, value in reversed(self.history[metric]):
-            if not (value <= bound if low else value >= bound):
+        for at, _, value in reversed(self.history[metric]):
+            if not (float(value) <= bound if low else float(value) >= bound):
                 break
             start = at
             if at <= floor:
@@ -116,8 +119,8 @@ class _Fold:
         return start
 
 
-def _time(point: _Point) -> int:
-    return point[0]
+def _time(reading: Stamped) -> int:
+    return reading[0]
 
 
 class _Replay:
@@ -159,9 +162,14 @@ class _Replay:
         self.scores: dict[str, int | None] = {}
         self.total, self.reds, self.known, self.oxygen = 0, 0, 0, False
         self.signatures: dict[tuple[bool, int, bool], _Signature] = {}
-        self.classes: dict[str, _Class] = {}
+        # Each scored or bounded metric's values by kind (SpO2's under the oxygen state it is scored with),
+        # and the kind of its latest value: a new value of the same kind changes nothing.
+        self.spo2_kinds: dict[bool, dict[ReadingValue, _Kind]] = {False: {}, True: {}}
+        self.kinds: dict[str, dict[ReadingValue, _Kind]] = {m: {} for m in _NEWS2 | set(self.bounds)}
+        self.kinds["spo2"] = self.spo2_kinds[False]
+        self.interned: dict[_Kind, _Kind] = {}
+        self.current: dict[str, _Kind] = {}
         self.concern: ReadingValue | None = None
-        self.score_memo: dict[tuple[str, ReadingValue, bool], int | None] = {}
         self.class_memo: dict[tuple[str, ReadingValue], _Class] = {}
         self.news2_signature: _Signature | None = None
         self.changed = False  # evaluate() could answer differently since the current reading time began
@@ -173,16 +181,15 @@ class _Replay:
         self.trend_findings: list[Finding] | None = None
         self.evaluations = 0
 
-    def _score(self, metric: str, value: ReadingValue, oxygen: bool) -> int | None:
-        key = (metric, value, oxygen)
-        score = self.score_memo.get(key, _UNSCORED)
-        if score == _UNSCORED:
-            try:
-                score = score_parameter(Metric(metric), value, scale=self.patient.spo2_scale, on_oxygen=oxygen)
-            except ValueError:
-                score = None
-            self.score_memo[key] = score
-        return score
+    def _kind(self, metric: str, value: ReadingValue) -> _Kind:
+        """The value's kind, worked out once per value (and oxygen state, for SpO2)."""
+        score = None  # also for a value the chart cannot score
+        if metric in _NEWS2:
+            with suppress(ValueError):
+                score = score_parameter(Metric(metric), value, scale=self.patient.spo2_scale, on_oxygen=self.oxygen)
+        cls = self._threshold_class(metric, value) if metric in self.bounds else None
+        kind = self.kinds[metric][value] = self.interned.setdefault((score, cls), (score, cls))
+        return kind
 
     def _threshold_class(self, metric: str, value: ReadingValue) -> _Class:
         """Every comparison thresholds make with this value: equal classes, equal threshold outcomes."""
@@ -208,13 +215,14 @@ class _Replay:
             self.total, self.reds, self.known = self.total + score, self.reds + (score == 3), self.known + 1
         self.scores[metric] = score
 
-    def _news2(self, metric: str, value: ReadingValue) -> bool:
+    def _news2(self, metric: str, value: ReadingValue, score: int | None) -> bool:
         if metric == "on_oxygen":
             self.oxygen = value is True
+            self.kinds["spo2"] = self.spo2_kinds[self.oxygen]
             spo2 = self.fold.latest.get("spo2")
             if spo2 is not None:
-                self._set_score("spo2", self._score("spo2", spo2[1], self.oxygen))
-        score = self._score(metric, value, self.oxygen)
+                kind = self.current["spo2"] = self.kinds["spo2"].get(spo2[2]) or self._kind("spo2", spo2[2])
+                self._set_score("spo2", kind[0])
         if self.scores.get(metric, _UNSCORED) == score and metric != "on_oxygen":
             return False  # same total, red scores and completeness
         self._set_score(metric, score)
@@ -232,7 +240,7 @@ class _Replay:
         alert, severity = self.book.open.get("news2"), signature[1]
         return alert is None or (severity is not None and severity > alert.severity)  # else it never falls
 
-    def add(self, at: int, metric: str, value: ReadingValue, previous: tuple[int, ReadingValue] | None) -> None:
+    def add(self, at: int, metric: str, value: ReadingValue, previous: Stamped | None) -> None:
         """Take in one reading the fold has just folded (`previous`: the metric's latest before it); marks
         `changed` when evaluate() could now answer differently."""
         # a value back from stale changes NEWS2 completeness or a threshold whatever it is
@@ -242,42 +250,47 @@ class _Replay:
             if checked is None or at - checked >= _STEP:
                 self.trend_checked[metric] = at
                 self.trends_due = changed = True
-        if previous is None or previous[1] != value:  # the same value scores and compares the same
-            if metric in _NEWS2:
-                changed = self._news2(metric, value) or changed
-            if metric in self.bounds:
-                cls, old = self._threshold_class(metric, value), self.classes.get(metric)
-                if cls != old:
-                    self.classes[metric] = cls
-                    if self._crossing_matters(metric, cls, old):
-                        changed = True
-                    else:
-                        self.rederive = True
-            elif metric == _CONCERN:
-                changed = changed or value != self.concern
-                self.concern = value
+        kinds = self.kinds.get(metric)
+        if kinds is not None:
+            kind, old = kinds.get(value) or self._kind(metric, value), self.current.get(metric)
+            if kind is not old:
+                self.current[metric] = kind
+                if metric in _NEWS2 and (old is None or kind[0] != old[0] or metric == "on_oxygen"):
+                    changed = self._news2(metric, value, kind[0]) or changed
+                if metric in self.bounds and (old is None or kind[1] != old[1]):
+                    self._crossed(metric, kind[1], None if old is None else old[1])
+        elif metric == _CONCERN:
+            changed = changed or value != self.concern
+            self.concern = value
         if changed:
             self.changed = True
 
-    def _crossing_matters(self, metric: str, cls: _Class, old: _Class) -> bool:
-        """Whether a new threshold class changes what evaluate() finds now (else only the deadline moves)."""
-        if cls is None or old is None or self.immediate[metric]:
-            return True
+    def _crossed(self, metric: str, cls: _Class, old: _Class) -> None:
+        """A new threshold class: mark whether evaluate() could find otherwise now, or a run outside a bound
+        began (its maturing is a new deadline). A run that ends leaves a deadline that is derived again
+        before it is used; a margin crossed with no alert open changes nothing."""
         open_alerts = self.book.open
-        return any(rule_id in open_alerts and cls[i][1] != old[i][1] for rule_id, i in self.firsts[metric])
+        if (
+            cls is None
+            or old is None
+            or self.immediate[metric]
+            or any(rule_id in open_alerts and cls[i][1] != old[i][1] for rule_id, i in self.firsts[metric])
+        ):
+            self.changed = True
+        elif any(outside and not before for (outside, _), (before, _) in zip(cls, old, strict=True)):
+            self.rederive = True
 
     def _maturing(self, now: int) -> list[int]:
         """When values outside a bound more severe than the open alert will have been held long enough."""
         times = []
         for metric, bounds in self.bounds.items():
-            point = self.fold.latest.get(metric)
-            number = None if point is None else _number(point[1])
+            kind = self.current.get(metric)  # the latest value's
+            cls = None if kind is None else kind[1]
+            if cls is None or not any(cls[i][0] for _, i in self.firsts[metric]):  # outside a first bound
+                continue  # no number, or inside every bound: no run to mature (saves walking the history)
             lifetimes = self.lifetimes.get(metric)
-            if point is None or number is None or (lifetimes and now - point[0] > lifetimes[0]):
+            if lifetimes and now - self.fold.latest[metric][0] > lifetimes[0]:
                 continue
-            cls = self._threshold_class(metric, point[1])
-            if cls is not None and not any(beyond for beyond, _ in cls):
-                continue  # inside every bound: no run to mature (saves walking the history)
             hold = self.holds[metric]
             for bound, severity, low in bounds:
                 side: Side = "low" if low else "high"
@@ -290,7 +303,7 @@ class _Replay:
 
     def _deadline(self, now: int) -> int:
         latest = self.fold.latest
-        times = [seen + age + _JUST_AFTER for m, (seen, _) in latest.items() for age in self.lifetimes.get(m, ())]
+        times = [seen + age + _JUST_AFTER for m, (seen, _, _) in latest.items() for age in self.lifetimes.get(m, ())]
         for metrics, due_after in self.overdue:
             times.append(max((latest[m][0] for m in metrics if m in latest), default=self.admitted) + due_after)
         times += self._maturing(now)
@@ -299,9 +312,9 @@ class _Replay:
     def _context(self, now: int, *, trend_history: bool) -> EvaluationContext:
         """What PatientWindow.context(now, trend_history=...) builds from the same readings."""
         fold = self.fold
-        latest = {m: Observation(Metric(m), v, fold.when(t)) for m, (t, v) in fold.latest.items() if t <= now}
+        latest = {m: Observation(Metric(m), v, fold.when(t)) for m, (t, _, v) in fold.latest.items() if t <= now}
         spans = self.keep if trend_history else self.holds
-        series = {m: tuple((fold.when(t), v) for t, v in fold.span(m, now - spans.get(m, 0))) for m in self.keep}
+        series = {m: fold.series(m, now - spans.get(m, 0)) for m in self.keep}
         return EvaluationContext(self.patient, latest, series=series)
 
     def evaluate_at(self, now: int) -> None:
@@ -358,12 +371,13 @@ def replay_sides(
     fold = _Fold({m for r in rulesets for m in lookbacks(patient, r)})
     runs = [_Replay(patient, ruleset, fold) for ruleset in rulesets]
     latest, history = fold.latest, fold.history
-    # A repeated value within every rule set's staleness window, of a metric no trend reads, changes nothing.
-    quiet = {m: min(run.stale_after.get(m, _NEVER) for run in runs) for run in runs for m in run.stale_after}
+    quiet_for = {m: min(run.stale_after.get(m, _NEVER) for run in runs) for run in runs for m in run.stale_after}
     trended = frozenset(m for run in runs for m in run.trend_metrics)
+    lanes = [(run, run.kinds, run.current) for run in runs]
     group: int | None = None
     changed, soonest = False, _NEVER
-    for at, metric, value in readings:
+    for reading in readings:
+        at, metric, value = reading
         if at != group:
             if changed or soonest < at:
                 # the same calls, in the same order, as one pass per rule set would make
@@ -376,18 +390,18 @@ def replay_sides(
                 soonest = min(run.next_due for run in runs)
             group, changed = at, False
         previous = latest.get(metric)
-        latest[metric] = (at, value)
+        latest[metric] = reading
         points = history.get(metric)
         if points is not None and not isinstance(value, (bool, str)):  # a tuple checks faster than a union
-            points.append((at, float(value)))
-        if (
-            previous is not None
-            and previous[1] == value
-            and at - previous[0] <= quiet.get(metric, _NEVER)
-            and metric not in trended
-        ):
+            points.append(reading)
+        # Within every rule set's staleness window and read by no trend, only a new kind of value counts.
+        quiet = previous is not None and at - previous[0] <= quiet_for.get(metric, _NEVER) and metric not in trended
+        if quiet and previous is not None and previous[2] == value:
             continue
-        for run in runs:
+        for run, kinds, current in lanes:
+            memo = kinds.get(metric) if quiet else None
+            if memo is not None and (kind := memo.get(value)) is not None and kind is current.get(metric):
+                continue
             run.add(at, metric, value, previous)
             changed = changed or run.changed or run.rederive
     for run in runs:
