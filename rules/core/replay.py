@@ -149,6 +149,7 @@ class _Replay:
         # How long a value counts, per rule that ages it: each end is a deadline, the first one makes it stale.
         self.lifetimes = {m: sorted(ages) for m, ages in lifetimes.items()}
         self.stale_after = {m: ages[0] for m, ages in self.lifetimes.items()}
+        self.expiries = [(m, [age + _JUST_AFTER for age in ages]) for m, ages in self.lifetimes.items()]
         self.triggers = [(a.min_score, a.red_score, a.severity) for a in ruleset.news2.alerts]
         # A threshold without a hold fires on the reading that crosses it. With a hold, a crossing only
         # starts or ends a run, which matters when the run matures (a deadline), and an open alert (which
@@ -302,12 +303,18 @@ class _Replay:
         return times
 
     def _deadline(self, now: int) -> int:
-        latest = self.fold.latest
-        times = [seen + age + _JUST_AFTER for m, (seen, _, _) in latest.items() for age in self.lifetimes.get(m, ())]
+        """The first deadline after `now` (a value going stale, a plan overdue, a run maturing)."""
+        latest, first = self.fold.latest, _NEVER
+        for metric, ends in self.expiries:
+            reading = latest.get(metric)
+            if reading is not None:
+                # the first end after now is this value's next deadline: ends are sorted
+                first = min(first, next((due for end in ends if (due := reading[0] + end) > now), _NEVER))
         for metrics, due_after in self.overdue:
-            times.append(max((latest[m][0] for m in metrics if m in latest), default=self.admitted) + due_after)
-        times += self._maturing(now)
-        return min((t for t in times if t > now), default=_NEVER)
+            due = max((latest[m][0] for m in metrics if m in latest), default=self.admitted) + due_after
+            if now < due < first:
+                first = due
+        return min([first, *(due for due in self._maturing(now) if due > now)])
 
     def _context(self, now: int, *, trend_history: bool) -> EvaluationContext:
         """What PatientWindow.context(now, trend_history=...) builds from the same readings."""
@@ -371,8 +378,10 @@ def replay_sides(
     fold = _Fold({m for r in rulesets for m in lookbacks(patient, r)})
     runs = [_Replay(patient, ruleset, fold) for ruleset in rulesets]
     latest, history = fold.latest, fold.history
+    # Per metric, the longest gap after which a reading is quiet (not back from stale in any rule set);
+    # a metric some trend reads is never quiet.
     quiet_for = {m: min(run.stale_after.get(m, _NEVER) for run in runs) for run in runs for m in run.stale_after}
-    trended = frozenset(m for run in runs for m in run.trend_metrics)
+    quiet_for |= {m: -1 for run in runs for m in run.trend_metrics}
     lanes = [(run, run.kinds, run.current) for run in runs]
     group: int | None = None
     changed, soonest = False, _NEVER
@@ -394,8 +403,8 @@ def replay_sides(
         points = history.get(metric)
         if points is not None and not isinstance(value, (bool, str)):  # a tuple checks faster than a union
             points.append(reading)
-        # Within every rule set's staleness window and read by no trend, only a new kind of value counts.
-        quiet = previous is not None and at - previous[0] <= quiet_for.get(metric, _NEVER) and metric not in trended
+        # A quiet reading only counts as a new kind of value.
+        quiet = previous is not None and at - previous[0] <= quiet_for.get(metric, _NEVER)
         if quiet and previous is not None and previous[2] == value:
             continue
         for run, kinds, current in lanes:
