@@ -6,16 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
 
+from rules.core.urgency import quiet_ranges
 from rules.notifier import WebhookNotifier
-from rules.service import RuleSetCache, evaluate_batch, seed_default_ruleset
+from rules.service import LiveRules, RuleSetCache, evaluate_batch, seed_default_ruleset
 from rules.timers import TimerLoop
 from vward.settings import Settings
-from vward.storage.evaluation import EVAL_CHANNEL, claim_queued
+from vward.storage.evaluation import EVAL_CHANNEL, claim_queued, replace_quiet_ranges
 from vward.storage.pool import DATABASE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,13 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def next_batch_limit(evaluated: int, took_s: float, budget_s: float, most: int) -> int:
+    """How many patients to claim next so a batch takes about `budget_s`: an urgent patient queued while a
+    batch runs waits for that batch, and on a busy machine 50 patients can take seconds."""
+    per_patient = took_s / evaluated
+    return max(1, min(most, int(budget_s / per_patient) if per_patient > 0 else most))
 
 
 class RulesWorker:
@@ -37,6 +46,8 @@ class RulesWorker:
         self.rulesets = RuleSetCache(settings.rules_ruleset)
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._ranges_shared_for: LiveRules | None = None
+        self._batch_limit = settings.rules_batch_size
 
     async def run(self, stop: asyncio.Event) -> None:
         """Seed the default rule set if needed, then evaluate, tick timers and notify until `stop`."""
@@ -49,6 +60,7 @@ class RulesWorker:
 
     async def drain(self) -> int:
         """Evaluate batches until the queue is empty; returns how many patients were evaluated."""
+        await self.share_quiet_ranges()
         total = 0
         while True:
             done = await self.evaluate_once()
@@ -56,15 +68,37 @@ class RulesWorker:
             if done == 0:
                 return total
 
+    async def share_quiet_ranges(self) -> None:
+        """Tell ingest which readings are urgent under the published rule set (rules.core.urgency), so
+        those patients are evaluated first."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            live = await self.rulesets.current(conn)
+            if live is self._ranges_shared_for:
+                return
+            record = live.published.record
+            rows = [
+                (str(r.metric), r.above, r.up_to, None if r.usual_text is None else list(r.usual_text))
+                for r in quiet_ranges(live.published.rules).values()
+            ]
+            await replace_quiet_ranges(conn, rows, record.name, record.version)
+        self._ranges_shared_for = live
+
     async def evaluate_once(self) -> int:
         """Claim one batch and evaluate it in one transaction: a crash loses nothing, the claim rolls back."""
+        started = time.perf_counter()
         async with self.pool.acquire() as conn, conn.transaction():
-            patient_ids = await claim_queued(conn, self.settings.rules_batch_size)
+            patient_ids = await claim_queued(conn, self._batch_limit)
             if not patient_ids:
                 return 0
             live = await self.rulesets.current(conn)
             await evaluate_batch(conn, patient_ids, live, self.clock(), notify=bool(self.settings.notify_webhook_url))
-            return len(patient_ids)
+        self._batch_limit = next_batch_limit(
+            len(patient_ids),
+            time.perf_counter() - started,
+            self.settings.rules_batch_budget_ms / 1000,
+            self.settings.rules_batch_size,
+        )
+        return len(patient_ids)
 
     async def _evaluate_loop(self, stop: asyncio.Event) -> None:
         poll_s = self.settings.rules_poll_ms / 1000

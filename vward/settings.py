@@ -58,7 +58,12 @@ class Settings(BaseSettings):
     # Rules worker: how long it sleeps when the queue is empty, and the timer loop's tick.
     rules_poll_ms: int = 200
     rules_tick_s: float = 5.0
-    rules_batch_size: int = Field(default=50, description="patients claimed and evaluated per transaction")
+    rules_batch_size: int = Field(default=50, ge=1, description="most patients claimed and evaluated per transaction")
+    rules_batch_budget_ms: float = Field(
+        default=100,
+        gt=0,
+        description="batches shrink to about this long, so urgent readings wait for no long batch in progress",
+    )
     rules_ruleset: str = Field(default="default", description="name of the rule set whose published version runs")
     # Quiet patients are re-evaluated this often so that time-based rules (stale data, overdue) fire.
     rules_reeval_s: float = 60.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -147,6 +148,36 @@ class News2Result:
             "reason": self.reason,
             "guidance": None if advice is None else dataclasses.asdict(advice),
         }
+
+
+_SCALE1_BANDS: dict[Metric, _Bands] = {
+    Metric.RESPIRATORY_RATE: _RESPIRATION,
+    Metric.SPO2: _SPO2_SCALE1,
+    Metric.SYSTOLIC_BP: _SYSTOLIC,
+    Metric.HEART_RATE: _PULSE,
+    Metric.TEMPERATURE: _TEMPERATURE,
+}
+NUMERIC_PARAMETERS = tuple(_SCALE1_BANDS)
+
+
+def zero_band(metric: Metric) -> tuple[float | None, float | None]:
+    """The raw values a numeric parameter scores 0 for on Scale 1, as (above, up_to): exactly the values
+    with above < value <= up_to, after the chart's rounding (half up, to a tenth for temperature, else
+    whole numbers). None is an open end."""
+    half = Decimal("0.05") if metric is Metric.TEMPERATURE else Decimal("0.5")
+    lower = -_INF
+    for upper, score in _SCALE1_BANDS[metric]:
+        if score == 0:
+            return _last_below(lower, half), _last_below(upper, half)
+        lower = upper
+    raise AssertionError(f"{metric} has no score-0 band")
+
+
+def _last_below(edge: float, half: Decimal) -> float | None:
+    """The largest float that rounds to `edge` or less: just under the first value that rounds past it."""
+    if math.isinf(edge):
+        return None
+    return math.nextafter(float(Decimal(str(edge)) + half), -_INF)
 
 
 def _banded(value: float, bands: _Bands) -> int:

@@ -24,9 +24,14 @@ _PATIENT_COLUMNS = (
 
 async def claim_queued(conn: Conn, limit: int) -> list[int]:
     """Take up to `limit` queued patients; rows other workers hold are skipped, so a patient is never
-    evaluated twice at once. In the caller's transaction: a crash rolls the claim back. Fresh readings go
-    before timer re-evaluations, and those come in small batches, so a tick backlog barely delays an alert."""
-    return await _claim(conn, "reason <> 'tick'", limit) or await _claim(conn, "reason = 'tick'", max(1, limit // 5))
+    evaluated twice at once. In the caller's transaction: a crash rolls the claim back. Urgent readings go
+    first (in batches of their own, so they wait for nobody), then other fresh readings, then timer
+    re-evaluations in small batches, so a tick backlog barely delays an alert."""
+    return (
+        await _claim(conn, "reason = 'urgent'", limit)
+        or await _claim(conn, "reason NOT IN ('urgent', 'tick')", limit)
+        or await _claim(conn, "reason = 'tick'", max(1, limit // 5))
+    )
 
 
 async def _claim(conn: Conn, condition: str, limit: int) -> list[int]:
@@ -46,6 +51,25 @@ async def requeue(conn: Conn, patient_ids: list[int], reason: str) -> None:
         reason,
     )
     await conn.execute("SELECT pg_notify($1, '')", EVAL_CHANNEL)
+
+
+QuietRangeRow = tuple[str, float | None, float | None, list[str] | None]  # metric, above, up_to, usual_text
+
+
+async def replace_quiet_ranges(conn: Conn, rows: list[QuietRangeRow], rule_set: str, version: int) -> bool:
+    """Make `quiet_ranges` those of this rule set version, unless it already is; True when it changed.
+    Serialised by an advisory lock, so workers starting together do not interleave."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vward.quiet_ranges'))")
+    current = await conn.fetch("SELECT DISTINCT rule_set, version FROM quiet_ranges")
+    if [tuple(r) for r in current] == [(rule_set, version)]:
+        return False
+    await conn.execute("DELETE FROM quiet_ranges")
+    await conn.executemany(
+        "INSERT INTO quiet_ranges (metric, above, up_to, usual_text, rule_set, version)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        [(*row, rule_set, version) for row in rows],
+    )
+    return True
 
 
 async def requeue_quiet(conn: Conn, now: datetime, evaluated_before: datetime) -> int:

@@ -4,7 +4,8 @@ A batch is COPYed into a per-connection temporary staging table, messages with a
 binding covers at `measured_at` are reported (to be dead-lettered), and the others go into `readings`,
 each reading with the patient its device was bound to at `measured_at`, with ON CONFLICT DO NOTHING
 on (device_id, msg_id, metric, measured_at), so a resent message is a duplicate, not new data. Inserted
-readings update `latest_observations` (only when newer) and queue their patients for evaluation.
+readings update `latest_observations` (only when newer) and queue their patients for evaluation, as
+'urgent' when a reading falls outside its metric's quiet range (see migration 0042).
 
 Value columns: numbers in `value`; booleans in `value` as 1.0 / 0.0; ACVPU letters in `value_text`.
 """
@@ -79,7 +80,11 @@ WITH ins AS (
         measured_at = EXCLUDED.measured_at, device_id = EXCLUDED.device_id
     WHERE latest_observations.measured_at < EXCLUDED.measured_at
 ), queued AS (
-    INSERT INTO eval_queue (patient_id) SELECT DISTINCT patient_id FROM ins ORDER BY patient_id
+    INSERT INTO eval_queue (patient_id, reason)
+    SELECT i.patient_id, CASE WHEN bool_or(i.value <= q.above OR i.value > q.up_to OR i.value_text <> ALL(q.usual_text))
+                              THEN 'urgent' ELSE 'readings' END
+    FROM ins i LEFT JOIN quiet_ranges q ON q.metric = i.metric
+    GROUP BY i.patient_id ORDER BY i.patient_id
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM ins
