@@ -6,7 +6,8 @@ Seeds a throwaway database (on VWARD_TEST_ADMIN_DSN's server) with admitted pati
 observations, devices and open alerts, serves the platform's HTTP app on loopback, then
 1. calls GET /api/v1/patients `--requests` times in sequence as a signed-in clinician (p50/p95/max), and
 2. loads /dash/ in headless Debian chromium `--loads` times, each in a fresh browser context (cold cache),
-   already signed in, and records the time from navigation start until the first worklist row is on screen.
+   already signed in, and records, inside the page, the time from navigation start until the frame that
+   painted the first worklist row has ended (`seen_by_harness` adds Playwright's polling and round trip).
 Prints one JSON line; the targets are p95 <= 200 ms and usable within 1 s.
 """
 
@@ -24,11 +25,25 @@ import asyncpg
 import httpx
 from playwright.sync_api import sync_playwright
 
+from dashboard.session import session_from
 from tests.e2e.support.dashboard import CHROMIUM, CHROMIUM_ARGS, seed_ward, serve_platform
 from tests.support.servers import create_database, drop_database
 from vward.domain.alerts import Role
 from vward.storage.migrate import migrate
 
+# Timestamps taken inside the page, so the harness's own polling and round trips are not counted: the first
+# worklist row in the DOM, then the end of the frame that painted it (a task queued from the next animation
+# frame runs after that frame's paint, when the main thread is free to take a click or a key).
+ROW_PAINTED = """
+window.__vward = {};
+new MutationObserver((_, observer) => {
+  if (document.querySelector("#worklist-grid .ag-row[row-index='0']")) {
+    window.__vward.row_in_dom = performance.now();
+    observer.disconnect();
+    requestAnimationFrame(() => setTimeout(() => { window.__vward.row_painted = performance.now(); }));
+  }
+}).observe(document, {subtree: true, childList: true});
+"""
 LAYOUT_ANSWERED = "performance.getEntriesByType('resource').find(e => e.name.endsWith('_dash-layout')).responseEnd"
 
 
@@ -58,9 +73,11 @@ def api_latency(base_url: str, token: str, requests: int) -> dict[str, Any]:
 
 
 def page_loads(base_url: str, login: dict[str, Any], loads: int, patients: int) -> dict[str, Any]:
-    """Time from navigation start to the first worklist row, signed in (the session store pre-filled)."""
-    session = json.dumps({"token": login["access_token"], "username": login["username"], "role": login["role"]})
+    """Time from navigation start until the first worklist row is painted, signed in as if just now (the
+    session store pre-filled as the sign-in form fills it)."""
+    session = json.dumps(session_from(login))
     usable: list[float] = []
+    seen_by_harness: list[float] = []
     booted: list[float] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -68,10 +85,13 @@ def page_loads(base_url: str, login: dict[str, Any], loads: int, patients: int) 
             for _ in range(loads):
                 context = browser.new_context(viewport={"width": 1440, "height": 900})
                 context.add_init_script(f"window.sessionStorage.setItem('session', {json.dumps(session)});")
+                context.add_init_script(ROW_PAINTED)
                 page = context.new_page()
                 page.goto(f"{base_url}/dash/")
                 page.wait_for_selector("#worklist-grid .ag-row[row-index='0']", timeout=30_000)
-                usable.append(page.evaluate("performance.now()"))
+                seen_by_harness.append(page.evaluate("performance.now()"))
+                page.wait_for_function("window.__vward.row_painted !== undefined")
+                usable.append(page.evaluate("window.__vward.row_painted"))
                 # When the scripts had run and Dash asked for its layout: the framework's share of the wait.
                 booted.append(page.evaluate(LAYOUT_ANSWERED))
                 rows = page.locator("#worklist-updated").inner_text()
@@ -83,6 +103,8 @@ def page_loads(base_url: str, login: dict[str, Any], loads: int, patients: int) 
         "loads": loads,
         "median_ms": round(statistics.median(usable)),
         "max_ms": round(max(usable)),
+        "all_ms": [round(u) for u in usable],
+        "seen_by_harness_median_ms": round(statistics.median(seen_by_harness)),
         "dash_booted_median_ms": round(statistics.median(booted)),
     }
 

@@ -3,12 +3,13 @@ and pg_notify in one transaction) to the committed alert row, with the rules wor
 (`vward run rules`) and background load beside it.
 
     python -m bench.rules_latency [--trials 300] [--ward 200] [--rate 50]
-    python -m bench.rules_latency --beside-ingest [--devices 200]
+    python -m bench.rules_latency --beside-ingest [--devices 2000] [--fleet-rate 0]
 
 The default load is a ward committing normal reading sets straight into the database, `--rate` a second.
-With `--beside-ingest` it is the real ingest path at full speed instead: a private Mosquitto, one
-`python -m ingest` process and two store-and-forward fleet processes (bench/_support), so the rules worker
-also evaluates every fleet patient ingest queues. Prints one JSON line with p50/p95/p99/max in milliseconds
+With `--beside-ingest` it is the real ingest path instead, at full speed or `--fleet-rate` messages/s: a
+private Mosquitto, one `python -m ingest` process and two store-and-forward fleet processes (bench/_support),
+so the rules worker also evaluates every fleet patient ingest queues (more than it can: normal readings
+wait, urgent ones go first). Prints one JSON line with p50/p95/p99/max in milliseconds
 and the background's committed rate during the trials. Uses a throwaway database (dropped at the end).
 """
 
@@ -34,12 +35,14 @@ from typing import Any
 import asyncpg
 
 from bench._support.stack import IngestProcess, bind_fleet, start_fleet
+from ingest.core.skew import FUTURE
 from tests.support.servers import Mosquitto, create_database, drop_database
 from vward.domain.metrics import Metric
-from vward.domain.readings import ReadingValue
+from vward.domain.readings import Reading, ReadingValue
 from vward.storage.migrate import migrate
 from vward.storage.partitions import ensure_partitions
 from vward.storage.pool import create_pool
+from vward.storage.readings import insert_for_patient
 
 NORMAL: dict[Metric, ReadingValue] = {
     Metric.RESPIRATORY_RATE: 16,
@@ -70,32 +73,13 @@ async def admit(pool: asyncpg.Pool, count: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
-def _columns(value: ReadingValue) -> tuple[float | None, str | None]:
-    return (None, value) if isinstance(value, str) else (float(value), None)
-
-
 async def commit_readings(pool: asyncpg.Pool, patient_id: int, values: dict[Metric, ReadingValue]) -> None:
-    """What one ingest batch commits for one patient."""
+    """One reading set through ingest's insert path (readings, latest values, queue row, pg_notify)."""
     at = datetime.now(UTC)
     msg = uuid.uuid4().hex[:12]
-    rows = [
-        (m.value, None if isinstance(v, str) else float(v), v if isinstance(v, str) else None)
-        for m, v in values.items()
-    ]
+    readings = [Reading(f"lat-{patient_id}", msg, m, v, at, at) for m, v in values.items()]
     async with pool.acquire() as conn, conn.transaction():
-        await conn.executemany(
-            "INSERT INTO readings (device_id, msg_id, metric, value, value_text, measured_at, received_at, patient_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
-            [(f"lat-{patient_id}", msg, m, v, t, at, patient_id) for m, v, t in rows],
-        )
-        await conn.executemany(
-            "INSERT INTO latest_observations (patient_id, metric, value, value_text, measured_at, device_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (patient_id, metric) DO UPDATE SET value = EXCLUDED.value,"
-            " value_text = EXCLUDED.value_text, measured_at = EXCLUDED.measured_at",
-            [(patient_id, m, v, t, at, f"lat-{patient_id}") for m, v, t in rows],
-        )
-        await conn.execute("INSERT INTO eval_queue (patient_id) VALUES ($1) ON CONFLICT DO NOTHING", patient_id)
-        await conn.execute("SELECT pg_notify('vward_eval', '')")
+        await insert_for_patient(conn, patient_id, readings, not_latest_flag=FUTURE)
 
 
 async def background_ward(pool: asyncpg.Pool, patients: list[int], rate: float, stop: asyncio.Event) -> int:
@@ -127,8 +111,9 @@ async def ward_load(pool: asyncpg.Pool, patients: list[int], rate: float) -> Asy
 
 
 @contextlib.asynccontextmanager
-async def ingest_load(pool: asyncpg.Pool, dsn: str, devices: int, workdir: Path) -> AsyncIterator[None]:
-    """The real ingest path at full speed until the block ends; waits until its first readings are committed."""
+async def ingest_load(pool: asyncpg.Pool, dsn: str, devices: int, rate: float, workdir: Path) -> AsyncIterator[None]:
+    """The real ingest path until the block ends, `rate` messages a second in all (0: as fast as it goes);
+    waits until its first readings are committed."""
     broker = Mosquitto(workdir=workdir / "mosquitto")
     broker.start()
     ingest: IngestProcess | None = None
@@ -142,8 +127,11 @@ async def ingest_load(pool: asyncpg.Pool, dsn: str, devices: int, workdir: Path)
             workdir / "ingest.log",
         )
         ingest.start()
+        per_fleet = devices // len(FLEET_PREFIXES)
         fleets = [
-            start_fleet(broker.port, "", prefix, devices // len(FLEET_PREFIXES), FLEET_MESSAGES, window=1000)
+            start_fleet(
+                broker.port, "", prefix, per_fleet, FLEET_MESSAGES, window=1000, rate=rate / len(FLEET_PREFIXES)
+            )
             for prefix in FLEET_PREFIXES
         ]
         for _ in range(int(FLEET_START_S * 10)):
@@ -185,7 +173,8 @@ def start_worker(dsn: str) -> subprocess.Popen[bytes]:
     )
 
 
-async def main(trials: int, ward: int, rate: float, beside_ingest: bool, devices: int) -> dict[str, Any]:
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    trials, ward, rate, beside_ingest, devices = args.trials, args.ward, args.rate, args.beside_ingest, args.devices
     name, dsn = await create_database()
     worker: subprocess.Popen[bytes] | None = None
     try:
@@ -200,7 +189,9 @@ async def main(trials: int, ward: int, rate: float, beside_ingest: bool, devices
             await one_trial(pool, probes.pop())  # warm-up: the worker's first alert (imports, seeding)
             with tempfile.TemporaryDirectory(prefix="vward-latency-") as tmp:
                 load = (
-                    ingest_load(pool, dsn, devices, Path(tmp)) if beside_ingest else ward_load(pool, background, rate)
+                    ingest_load(pool, dsn, devices, args.fleet_rate, Path(tmp))
+                    if beside_ingest
+                    else ward_load(pool, background, rate)
                 )
                 async with load:
                     before = await fleet_readings(pool)
@@ -223,7 +214,11 @@ async def main(trials: int, ward: int, rate: float, beside_ingest: bool, devices
         await drop_database(name)
     cuts = statistics.quantiles(latencies, n=100)
     background_rate = (
-        {"ingest_messages_per_s": round(committed / READINGS_PER_MESSAGE / elapsed), "fleet_devices": devices}
+        {
+            "ingest_messages_per_s": round(committed / READINGS_PER_MESSAGE / elapsed),
+            "fleet_devices": devices,
+            "fleet_rate": args.fleet_rate or "full speed",
+        }
         if beside_ingest
         else {"background_patients": ward, "background_sets_per_s": round(background_sets / elapsed, 1)}
     )
@@ -245,6 +240,6 @@ if __name__ == "__main__":
     parser.add_argument("--ward", type=int, default=200, help="patients sending normal readings meanwhile")
     parser.add_argument("--rate", type=float, default=50, help="background reading sets per second")
     parser.add_argument("--beside-ingest", action="store_true", help="real ingest at full speed as the background")
-    parser.add_argument("--devices", type=int, default=200, help="fleet devices publishing with --beside-ingest")
-    args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.trials, args.ward, args.rate, args.beside_ingest, args.devices))))
+    parser.add_argument("--devices", type=int, default=2000, help="fleet devices publishing with --beside-ingest")
+    parser.add_argument("--fleet-rate", type=float, default=0, help="fleet messages/s in all (0: full speed)")
+    print(json.dumps(asyncio.run(main(parser.parse_args()))))

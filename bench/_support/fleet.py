@@ -32,13 +32,14 @@ def device_ids(prefix: str, count: int) -> list[str]:
     return [f"{prefix}{i:05d}" for i in range(count)]
 
 
-def payload(msg_id: str, at: datetime, n: int) -> bytes:
+def payload(msg_id: str, at: datetime, n: int, *, quiet: bool = False) -> bytes:
+    """Five vital signs varying with `n`; `quiet` keeps every one in its NEWS2 score-0 band (a stable ward)."""
     vitals = [
-        (Metric.HEART_RATE, 60 + n % 40),
+        (Metric.HEART_RATE, 60 + n % (30 if quiet else 40)),
         (Metric.RESPIRATORY_RATE, 12 + n % 8),
-        (Metric.SPO2, 92 + n % 8),
+        (Metric.SPO2, 96 + n % 4 if quiet else 92 + n % 8),
         (Metric.TEMPERATURE, 36.5 + (n % 10) / 10),
-        (Metric.SYSTOLIC_BP, 100 + n % 40),
+        (Metric.SYSTOLIC_BP, (115 if quiet else 100) + n % 40),
     ]
     return encode_readings(msg_id, at, [(m, v, at) for m, v in vitals])
 
@@ -135,7 +136,7 @@ class Fleet:
                 return sends, True
             n, device = item
             msg_id = f"{device}-{n:07d}"
-            body = payload(msg_id, datetime.now(UTC), n)
+            body = payload(msg_id, datetime.now(UTC), n, quiet=a.quiet)
             self.pending[msg_id] = p = Pending(device_topic(a.prefix, device, "readings"), body, now, now)
             sends.append((msg_id, p))
             self.sent += 1
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deadline", type=float, default=600.0, help="give up after this many seconds")
     parser.add_argument("--rate", type=float, default=0.0, help="new messages per second (0: as fast as allowed)")
     parser.add_argument("--confirm", choices=["platform", "puback"], default="platform")
+    parser.add_argument("--quiet", action="store_true", help="only vital signs that score 0 on NEWS2")
     result = Fleet(parser.parse_args(argv)).run()
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

@@ -102,7 +102,8 @@ def start_fleet(
         str(messages),
     ]
     for name, value in options.items():
-        cmd += [f"--{name.replace('_', '-')}", str(value)]
+        flag = f"--{name.replace('_', '-')}"
+        cmd += [flag] if value is True else [flag, str(value)]
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE)
 
 
