@@ -123,6 +123,17 @@ def _time(reading: Stamped) -> int:
     return reading[0]
 
 
+class _Cell:
+    """One scored or bounded metric in one rule set: its values by kind (SpO2's under the oxygen state it
+    is scored with) and the kind of its latest value. A new value of the same kind changes nothing."""
+
+    __slots__ = ("kind", "memo")
+
+    def __init__(self, memo: dict[ReadingValue, _Kind]) -> None:
+        self.memo = memo
+        self.kind: _Kind | None = None
+
+
 class _Replay:
     """One rule set's replay state over the shared fold: alerts plus cheap signatures of what could change."""
 
@@ -141,15 +152,20 @@ class _Replay:
             for m, t in rules.thresholds.items()
         }
         self.margins = {str(m): t.hysteresis for m, t in rules.thresholds.items()}
-        lifetimes: dict[str, set[int]] = {m: {_micros(age)} for m, age in ruleset.news2.freshness().items()}
+        unbounded: dict[str, set[int]] = {m: {_micros(age)} for m, age in ruleset.news2.freshness().items()}
+        unbounded.setdefault(_CONCERN, set()).add(_micros(timedelta(minutes=ruleset.patient_concern.window_minutes)))
+        lifetimes = {m: set(ages) for m, ages in unbounded.items()}
         for metric, threshold in rules.thresholds.items():
             if threshold.max_age_minutes is not None:
                 lifetimes.setdefault(metric, set()).add(_micros(timedelta(minutes=threshold.max_age_minutes)))
-        lifetimes.setdefault(_CONCERN, set()).add(_micros(timedelta(minutes=ruleset.patient_concern.window_minutes)))
         # How long a value counts, per rule that ages it: each end is a deadline, the first one makes it stale.
         self.lifetimes = {m: sorted(ages) for m, ages in lifetimes.items()}
         self.stale_after = {m: ages[0] for m, ages in self.lifetimes.items()}
-        self.expiries = [(m, [age + _JUST_AFTER for age in ages]) for m, ages in self.lifetimes.items()]
+        # Each end after a reading, and whether only a threshold's max_age ends there (see _deadline).
+        self.expiries = [
+            (m, [(age + _JUST_AFTER, age not in unbounded.get(m, ())) for age in ages])
+            for m, ages in self.lifetimes.items()
+        ]
         self.triggers = [(a.min_score, a.red_score, a.severity) for a in ruleset.news2.alerts]
         # A threshold without a hold fires on the reading that crosses it. With a hold, a crossing only
         # starts or ends a run, which matters when the run matures (a deadline), and an open alert (which
@@ -163,13 +179,9 @@ class _Replay:
         self.scores: dict[str, int | None] = {}
         self.total, self.reds, self.known, self.oxygen = 0, 0, 0, False
         self.signatures: dict[tuple[bool, int, bool], _Signature] = {}
-        # Each scored or bounded metric's values by kind (SpO2's under the oxygen state it is scored with),
-        # and the kind of its latest value: a new value of the same kind changes nothing.
         self.spo2_kinds: dict[bool, dict[ReadingValue, _Kind]] = {False: {}, True: {}}
-        self.kinds: dict[str, dict[ReadingValue, _Kind]] = {m: {} for m in _NEWS2 | set(self.bounds)}
-        self.kinds["spo2"] = self.spo2_kinds[False]
+        self.cells = {m: _Cell(self.spo2_kinds[False] if m == "spo2" else {}) for m in _NEWS2 | set(self.bounds)}
         self.interned: dict[_Kind, _Kind] = {}
-        self.current: dict[str, _Kind] = {}
         self.concern: ReadingValue | None = None
         self.class_memo: dict[tuple[str, ReadingValue], _Class] = {}
         self.news2_signature: _Signature | None = None
@@ -189,7 +201,7 @@ class _Replay:
             with suppress(ValueError):
                 score = score_parameter(Metric(metric), value, scale=self.patient.spo2_scale, on_oxygen=self.oxygen)
         cls = self._threshold_class(metric, value) if metric in self.bounds else None
-        kind = self.kinds[metric][value] = self.interned.setdefault((score, cls), (score, cls))
+        kind = self.cells[metric].memo[value] = self.interned.setdefault((score, cls), (score, cls))
         return kind
 
     def _threshold_class(self, metric: str, value: ReadingValue) -> _Class:
@@ -219,10 +231,11 @@ class _Replay:
     def _news2(self, metric: str, value: ReadingValue, score: int | None) -> bool:
         if metric == "on_oxygen":
             self.oxygen = value is True
-            self.kinds["spo2"] = self.spo2_kinds[self.oxygen]
+            cell = self.cells["spo2"]
+            cell.memo = self.spo2_kinds[self.oxygen]
             spo2 = self.fold.latest.get("spo2")
             if spo2 is not None:
-                kind = self.current["spo2"] = self.kinds["spo2"].get(spo2[2]) or self._kind("spo2", spo2[2])
+                kind = cell.kind = cell.memo.get(spo2[2]) or self._kind("spo2", spo2[2])
                 self._set_score("spo2", kind[0])
         if self.scores.get(metric, _UNSCORED) == score and metric != "on_oxygen":
             return False  # same total, red scores and completeness
@@ -251,11 +264,11 @@ class _Replay:
             if checked is None or at - checked >= _STEP:
                 self.trend_checked[metric] = at
                 self.trends_due = changed = True
-        kinds = self.kinds.get(metric)
-        if kinds is not None:
-            kind, old = kinds.get(value) or self._kind(metric, value), self.current.get(metric)
+        cell = self.cells.get(metric)
+        if cell is not None:
+            kind, old = cell.memo.get(value) or self._kind(metric, value), cell.kind
             if kind is not old:
-                self.current[metric] = kind
+                cell.kind = kind
                 if metric in _NEWS2 and (old is None or kind[0] != old[0] or metric == "on_oxygen"):
                     changed = self._news2(metric, value, kind[0]) or changed
                 if metric in self.bounds and (old is None or kind[1] != old[1]):
@@ -285,7 +298,7 @@ class _Replay:
         """When values outside a bound more severe than the open alert will have been held long enough."""
         times = []
         for metric, bounds in self.bounds.items():
-            kind = self.current.get(metric)  # the latest value's
+            kind = self.cells[metric].kind  # the latest value's
             cls = None if kind is None else kind[1]
             if cls is None or not any(cls[i][0] for _, i in self.firsts[metric]):  # outside a first bound
                 continue  # no number, or inside every bound: no run to mature (saves walking the history)
@@ -302,14 +315,27 @@ class _Replay:
                     times.append(since + hold)
         return times
 
+    def _may_fire(self, metric: str) -> bool:
+        """Whether the metric's thresholds may find something: its latest value is outside a bound (or not a
+        number) or an alert of it is open. If not, its value going stale changes nothing, and whatever
+        changes that (a value crossing a bound, an alert opening) derives the deadline again."""
+        kind = self.cells[metric].kind
+        cls = None if kind is None else kind[1]
+        firsts = self.firsts[metric]
+        return cls is None or any(cls[i][0] or rule_id in self.book.open for rule_id, i in firsts)
+
     def _deadline(self, now: int) -> int:
         """The first deadline after `now` (a value going stale, a plan overdue, a run maturing)."""
         latest, first = self.fold.latest, _NEVER
         for metric, ends in self.expiries:
             reading = latest.get(metric)
-            if reading is not None:
-                # the first end after now is this value's next deadline: ends are sorted
-                first = min(first, next((due for end in ends if (due := reading[0] + end) > now), _NEVER))
+            if reading is None:
+                continue
+            for end, threshold_only in ends:  # sorted: the first end after now is the value's next deadline
+                due = reading[0] + end
+                if due > now and (not threshold_only or self._may_fire(metric)):
+                    first = min(first, due)
+                    break
         for metrics, due_after in self.overdue:
             due = max((latest[m][0] for m in metrics if m in latest), default=self.admitted) + due_after
             if now < due < first:
@@ -382,7 +408,8 @@ def replay_sides(
     # a metric some trend reads is never quiet.
     quiet_for = {m: min(run.stale_after.get(m, _NEVER) for run in runs) for run in runs for m in run.stale_after}
     quiet_for |= {m: -1 for run in runs for m in run.trend_metrics}
-    lanes = [(run, run.kinds, run.current) for run in runs]
+    # Per metric: its history (if kept), how long it stays quiet, and each rule set's cell for it.
+    slots: dict[str, tuple[list[Stamped] | None, int, list[tuple[_Replay, _Cell | None]]]] = {}
     group: int | None = None
     changed, soonest = False, _NEVER
     for reading in readings:
@@ -398,18 +425,21 @@ def replay_sides(
                     run.changed = run.rederive = False
                 soonest = min(run.next_due for run in runs)
             group, changed = at, False
+        slot = slots.get(metric)
+        if slot is None:
+            cells = [(run, run.cells.get(metric)) for run in runs]
+            slot = slots[metric] = (history.get(metric), quiet_for.get(metric, _NEVER), cells)
+        points, quiet_gap, cells = slot
         previous = latest.get(metric)
         latest[metric] = reading
-        points = history.get(metric)
         if points is not None and not isinstance(value, (bool, str)):  # a tuple checks faster than a union
             points.append(reading)
         # A quiet reading only counts as a new kind of value.
-        quiet = previous is not None and at - previous[0] <= quiet_for.get(metric, _NEVER)
+        quiet = previous is not None and at - previous[0] <= quiet_gap
         if quiet and previous is not None and previous[2] == value:
             continue
-        for run, kinds, current in lanes:
-            memo = kinds.get(metric) if quiet else None
-            if memo is not None and (kind := memo.get(value)) is not None and kind is current.get(metric):
+        for run, cell in cells:
+            if quiet and cell is not None and (kind := cell.memo.get(value)) is not None and kind is cell.kind:
                 continue
             run.add(at, metric, value, previous)
             changed = changed or run.changed or run.rederive
