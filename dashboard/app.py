@@ -41,7 +41,7 @@ def mount_dashboard(app: FastAPI) -> Dash:
             [
                 dcc.Location(id="url"),
                 dcc.Store(id="session", storage_type="session"),
-                dcc.Store(id="page-shown"),
+                dcc.Store(id="viewer"),
                 shell.header(),
                 dmc.AppShellMain([alert_actions.action_frame(), html.Main(id="page")]),
             ],

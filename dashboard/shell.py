@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import dash_mantine_components as dmc
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard.api_client import ApiError
 from dashboard.routing import Route, href, nav_pages, resolve
@@ -50,23 +50,33 @@ def denied(reason: str) -> dmc.Alert:
     return dmc.Alert(reason, title="Not available to your role", color="red", id="access-denied")
 
 
+# The signed-in identity, changed only when the user or role changes: a renewed token rewrites the session
+# store but must not rebuild the page (scroll, selection and input stay) or run the router twice on load.
+VIEWER_OF_SESSION = """
+function (session, viewer) {
+    const next = session ? session.username + "\\n" + session.role : null;
+    return next === viewer ? window.dash_clientside.no_update : next;
+}
+"""
+
+
 def register(app: Dash, pages: dict[str, PageLayout]) -> None:
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # Dash's hints stop short of this method
+        VIEWER_OF_SESSION, Output("viewer", "data"), Input("session", "data"), State("viewer", "data")
+    )
+
     @app.callback(
         Output("page", "children"),
         Output("nav", "children"),
         Output("whoami", "children"),
-        Output("page-shown", "data"),
         Input("url", "pathname"),
-        Input("session", "data"),
-        State("page-shown", "data"),
+        Input("viewer", "data"),
+        State("session", "data"),
     )
-    async def route(pathname: str | None, session: dict[str, Any] | None, shown: list[str] | None) -> Any:
+    async def route(pathname: str | None, _viewer: str | None, session: dict[str, Any] | None) -> Any:
         """The page router: the sign-in form, a role's page, or a clear refusal (the API also returns 403)."""
         if not session:
-            return login_form(), [], [], None
-        viewer = [pathname or "", session["username"], session["role"]]
-        if viewer == shown:  # only the token was renewed: keep the page as it is (scroll, selection, input)
-            return no_update, no_update, no_update, no_update
+            return login_form(), [], []
         target = resolve(pathname, session["role"])
         whoami = dmc.Group(
             [
@@ -76,14 +86,14 @@ def register(app: Dash, pages: dict[str, PageLayout]) -> None:
         )
         nav = nav_links(session["role"], target.page)
         if target.denied:
-            return denied(target.denied), nav, whoami, viewer
+            return denied(target.denied), nav, whoami
         layout = pages.get(target.page)
         try:
-            return (await layout(target, session) if layout else not_found()), nav, whoami, viewer
+            return (await layout(target, session) if layout else not_found()), nav, whoami
         except ApiError as exc:
             if exc.status != 401:
                 raise
-            return session_expired(), [], [], None
+            return session_expired(), [], []
 
 
 def static(build: Callable[[Route], Any]) -> PageLayout:
