@@ -9,13 +9,15 @@ Public API:
   values, numeric history); only what a rule set could react to reaches its own state.
 
 It runs the live code (evaluate -> reconcile -> AlertBook, with the context PatientWindow would build) but
-only when something evaluate() reacts to has changed. A reading set is evaluated when it moves a NEWS2
-alert trigger (total crossing a min_score, red score, completeness), crosses a threshold bound or
-hysteresis margin, presses the concern button, brings back a stale value, or feeds a trend (a metric's new
-value, at most every TREND_STEP). Between readings it evaluates at the next deadline: a value going stale,
-a plan falling overdue, the concern window ending, or a value outside a threshold having been held for
-`hold_minutes`. A deadline is derived again from the readings folded in since the last evaluation before
-it is used, so a value superseded by a newer one does not cost one. Times are integer microseconds inside
+only when what evaluate() finds could change the alerts. A reading set is evaluated when it makes a NEWS2
+finding come or go or rise above the open alert (completeness, the most severe trigger matched), crosses a
+threshold without a hold, moves a value with an open threshold alert across its first bound's hysteresis
+margin, presses the concern button, brings back a stale value, or feeds a trend (a metric's new value, at
+most every TREND_STEP). Between readings it evaluates at the next deadline: a value going stale, a plan
+falling overdue, the concern window ending, or a run outside a bound having been held for `hold_minutes`.
+A deadline is derived again before it is used (from the readings folded in since the last evaluation), so
+a value superseded by a newer one does not cost one, and at once when a run outside a bound begins. The
+equivalence tests compare this with the live loop run every minute. Times are integer microseconds inside
 the loop (exact, and far cheaper to compare and subtract than datetimes); datetimes are made only for
 evaluations.
 
@@ -186,7 +188,7 @@ class _Replay:
         self.class_memo: dict[tuple[str, ReadingValue], _Class] = {}
         self.news2_signature: _Signature | None = None
         self.changed = False  # evaluate() could answer differently since the current reading time began
-        self.rederive = False  # a run outside a bound began or ended since then: the deadline may move
+        self.rederive = False  # a run outside a bound began since then: its maturing is a new deadline
         self.next_due = _NEVER
         self.evaluated_at = 0
         self.trend_checked: dict[str, int] = {}

@@ -14,13 +14,15 @@ import asyncpg
 import pytest
 import yaml
 
+from rules.core.replay import micros
 from rules.core.ruleset import DEFAULT_RULESET_PATH, default_ruleset, parse_ruleset
-from rules.preview import preview
+from rules.preview import preview, replay_readings
 from tests.integration.rules.api import rules_api
 from tests.integration.rules.helpers import NEWS2_ZERO, admitted_patient, record_readings
 from vward.domain.alerts import Role
 from vward.domain.metrics import Metric
 from vward.settings import Settings
+from vward.storage.evaluation import readings_for_replay
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +128,23 @@ async def test_a_preview_fanned_out_over_processes_counts_the_same(database_url:
     assert shared.candidate.per_rule == alone.candidate.per_rule
     assert shared.published.per_rule == alone.published.per_rule
     assert shared.candidate.per_rule["threshold:spo2:low"] == 3
+
+
+async def test_readings_for_replay_come_as_exact_columns_in_time_and_metric_order(db_pool: asyncpg.Pool) -> None:
+    first = datetime.now(UTC).replace(microsecond=123457) - timedelta(hours=1)
+    patient_id, device_id = await admitted_patient(db_pool, first - timedelta(hours=1))
+    later = {Metric.SPO2: 95.5, Metric.CONSCIOUSNESS: "A", Metric.ON_OXYGEN: True, Metric.HEART_RATE: 88}
+    await record_readings(db_pool, patient_id, device_id, later, first + timedelta(microseconds=1), notify=False)
+    await record_readings(db_pool, patient_id, device_id, {Metric.SPO2: 97}, first, notify=False)
+    async with db_pool.acquire() as conn:
+        columns = await readings_for_replay(conn, patient_id, first, first + timedelta(minutes=1))
+        empty = await readings_for_replay(conn, patient_id, first - timedelta(hours=1), first)
+    after = micros(first) + 1
+    assert replay_readings(columns) == [
+        (micros(first), "spo2", 97.0),
+        (after, "consciousness", "A"),
+        (after, "heart_rate", 88.0),
+        (after, "on_oxygen", True),
+        (after, "spo2", 95.5),
+    ]
+    assert empty == ([], [], [], [])
