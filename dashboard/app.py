@@ -42,6 +42,7 @@ def mount_dashboard(app: FastAPI) -> Dash:
                 dcc.Location(id="url"),
                 dcc.Store(id="session", storage_type="session"),
                 dcc.Store(id="viewer"),
+                shell.grid_preload(),
                 shell.header(),
                 dmc.AppShellMain([alert_actions.action_frame(), html.Main(id="page")]),
             ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html
 
@@ -14,6 +15,7 @@ from dashboard.session import login_form, session_expired
 
 PageLayout = Callable[[Route, dict[str, Any]], Awaitable[Any]]
 NAV_LABEL: dict[str, Any] = {"aria-label": "Pages"}
+HIDDEN_FROM_READERS: dict[str, Any] = {"aria-hidden": "true"}
 
 
 def header() -> dmc.AppShellHeader:
@@ -29,6 +31,13 @@ def header() -> dmc.AppShellHeader:
             px="md",
         )
     )
+
+
+def grid_preload() -> html.Div:
+    """An empty, invisible grid in the frame: AG Grid's code (a separate 0.9 MB chunk, fetched when a grid
+    first mounts) loads and starts while the first page's data is on its way, not after it arrives."""
+    grid = dag.AgGrid(id="grid-preload", rowData=[], columnDefs=[], style={"height": 0})
+    return html.Div(grid, style={"height": 0, "overflow": "hidden"}, **HIDDEN_FROM_READERS)
 
 
 def nav_links(role: str, current: str) -> list[Any]:
