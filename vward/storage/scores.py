@@ -46,8 +46,8 @@ async def save_score(
         previous["band"],
         previous["complete"],
         tuple(previous["missing"]),
-        previous["parameters"],
-    ) != (result.score, result.band, result.complete, result.missing, result.parameters)
+        _without_ages(previous["parameters"]),
+    ) != (result.score, result.band, result.complete, result.missing, _without_ages(result.parameters))
     if changed:
         await conn.execute(
             "INSERT INTO score_history (patient_id, computed_at, score, band, complete, parameters)"
@@ -62,3 +62,11 @@ async def save_score(
             result.parameters,
         )
     return changed
+
+
+def _without_ages(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as the chart compares them: a value growing older is not a new observation set."""
+    return {
+        name: {k: v for k, v in detail.items() if k != "age_minutes"} if isinstance(detail, dict) else detail
+        for name, detail in parameters.items()
+    }

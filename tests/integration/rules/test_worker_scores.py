@@ -90,3 +90,25 @@ async def test_the_worker_rides_out_lost_database_connections(settings: Settings
             )
     finally:
         await pool.close()
+
+
+async def test_re_evaluating_unchanged_readings_later_adds_no_history_row(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """Only the values' ages changed (a timer re-evaluation): the chart's history keeps one row."""
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=1))
+    await record_readings(db_pool, patient_id, device_id, NEWS2_SIX, now, notify=False)
+    clock = [now]
+    worker = RulesWorker(settings, db_pool, clock=lambda: clock[0])
+    await worker.drain()
+    for minutes in (1, 2):
+        clock[0] = now + timedelta(minutes=minutes)
+        await db_pool.execute("INSERT INTO eval_queue (patient_id, reason) VALUES ($1, 'tick')", patient_id)
+        await worker.drain()
+    ages = await db_pool.fetchval(
+        "SELECT parameters -> 'heart_rate' ->> 'age_minutes' FROM patient_scores WHERE patient_id = $1", patient_id
+    )
+    assert float(ages) == 2.0  # the latest score is current
+    history = await db_pool.fetch("SELECT score FROM score_history WHERE patient_id = $1", patient_id)
+    assert [h["score"] for h in history] == [6]
