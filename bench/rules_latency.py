@@ -111,9 +111,12 @@ async def ward_load(pool: asyncpg.Pool, patients: list[int], rate: float) -> Asy
 
 
 @contextlib.asynccontextmanager
-async def ingest_load(pool: asyncpg.Pool, dsn: str, devices: int, rate: float, workdir: Path) -> AsyncIterator[None]:
-    """The real ingest path until the block ends, `rate` messages a second in all (0: as fast as it goes);
-    waits until its first readings are committed."""
+async def ingest_load(
+    pool: asyncpg.Pool, dsn: str, devices: int, rate: float, workdir: Path, *, quiet: bool
+) -> AsyncIterator[None]:
+    """The real ingest path until the block ends, `rate` messages a second in all (0: as fast as it goes),
+    vital signs that score 0 on NEWS2 when `quiet` (else most readings are urgent); waits until its first
+    readings are committed."""
     broker = Mosquitto(workdir=workdir / "mosquitto")
     broker.start()
     ingest: IngestProcess | None = None
@@ -127,11 +130,9 @@ async def ingest_load(pool: asyncpg.Pool, dsn: str, devices: int, rate: float, w
             workdir / "ingest.log",
         )
         ingest.start()
-        per_fleet = devices // len(FLEET_PREFIXES)
+        per_fleet, fleet_rate = devices // len(FLEET_PREFIXES), rate / len(FLEET_PREFIXES)
         fleets = [
-            start_fleet(
-                broker.port, "", prefix, per_fleet, FLEET_MESSAGES, window=1000, rate=rate / len(FLEET_PREFIXES)
-            )
+            start_fleet(broker.port, "", prefix, per_fleet, FLEET_MESSAGES, window=1000, rate=fleet_rate, quiet=quiet)
             for prefix in FLEET_PREFIXES
         ]
         for _ in range(int(FLEET_START_S * 10)):
@@ -189,7 +190,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await one_trial(pool, probes.pop())  # warm-up: the worker's first alert (imports, seeding)
             with tempfile.TemporaryDirectory(prefix="vward-latency-") as tmp:
                 load = (
-                    ingest_load(pool, dsn, devices, args.fleet_rate, Path(tmp))
+                    ingest_load(pool, dsn, devices, args.fleet_rate, Path(tmp), quiet=not args.urgent_fleet)
                     if beside_ingest
                     else ward_load(pool, background, rate)
                 )
@@ -218,6 +219,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "ingest_messages_per_s": round(committed / READINGS_PER_MESSAGE / elapsed),
             "fleet_devices": devices,
             "fleet_rate": args.fleet_rate or "full speed",
+            "fleet_readings": "mostly urgent" if args.urgent_fleet else "quiet",
         }
         if beside_ingest
         else {"background_patients": ward, "background_sets_per_s": round(background_sets / elapsed, 1)}
@@ -242,4 +244,5 @@ if __name__ == "__main__":
     parser.add_argument("--beside-ingest", action="store_true", help="real ingest at full speed as the background")
     parser.add_argument("--devices", type=int, default=2000, help="fleet devices publishing with --beside-ingest")
     parser.add_argument("--fleet-rate", type=float, default=0, help="fleet messages/s in all (0: full speed)")
+    parser.add_argument("--urgent-fleet", action="store_true", help="fleet readings mostly outside quiet ranges")
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

@@ -103,7 +103,8 @@ def start_fleet(
     ]
     for name, value in options.items():
         flag = f"--{name.replace('_', '-')}"
-        cmd += [flag] if value is True else [flag, str(value)]
+        if value is not False:  # a switch is given as the bare flag when True, left out when False
+            cmd += [flag] if value is True else [flag, str(value)]
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE)
 
 
