@@ -152,6 +152,27 @@ def test_replaying_two_rule_sets_in_one_pass_matches_each_alone(ruleset: RuleSet
         assert [(o.rule_id, o.severity) for o in result.openings] == [(o.rule_id, o.severity) for o in expected]
 
 
+# Spot checks crossing thresholds without a hold (they fire on the reading), back and forth, beside a
+# wearable whose holds only start runs: the crossings replay evaluates at and the ones it only dates.
+def test_replay_of_spot_checks_crossing_thresholds_without_a_hold(ruleset: RuleSet) -> None:
+    person = patient(Pathway.GENERAL, admitted_at=START)
+    readings = wearable_series(15, 2 * 1440)
+    for step, i in enumerate(range(0, 2 * 1440, 120)):
+        at = START + timedelta(minutes=i, seconds=30)
+        readings += [
+            (at, "systolic_bp", (118, 88, 92, 86, 225, 130)[step % 6]),
+            (at, "temperature", (37.0, 39.4, 39.0, 34.8, 36.9)[step % 5]),
+        ]
+    readings.sort(key=lambda r: (r[0], r[1]))
+    until = START + timedelta(days=2, hours=2)
+    expected = every_minute(person, readings, ruleset, until)
+    result = replay(person, readings, ruleset, until=until)
+    assert {"threshold:systolic_bp:low", "threshold:temperature:high"} <= {o.rule_id for o in expected}
+    assert [(o.rule_id, o.severity) for o in result.openings] == [(o.rule_id, o.severity) for o in expected]
+    for got, want in zip(result.openings, expected, strict=True):
+        assert timedelta(0) <= want.at - got.at < timedelta(minutes=1), (got, want)
+
+
 def test_micros_is_exact() -> None:
     at = datetime(2026, 11, 22, 12, 0, 0, 123457, tzinfo=UTC)
     assert micros(at) == 1_795_348_800_123_457
