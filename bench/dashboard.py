@@ -7,7 +7,8 @@ observations, devices and open alerts, serves the platform's HTTP app on loopbac
 1. calls GET /api/v1/patients `--requests` times in sequence as a signed-in clinician (p50/p95/max), and
 2. loads /dash/ in headless Debian chromium `--loads` times, each in a fresh browser context (cold cache),
    already signed in, and records, inside the page, the time from navigation start until the frame that
-   painted the first worklist row has ended (`seen_by_harness` adds Playwright's polling and round trip).
+   painted the first worklist row has ended (`seen_by_harness` adds Playwright's polling and round trip),
+   then reloads the page once in the same context (`reload`: the bundles come from the browser's cache).
 Prints one JSON line; the targets are p95 <= 200 ms and usable within 1 s.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from dashboard.session import session_from
 from tests.e2e.support.dashboard import CHROMIUM, CHROMIUM_ARGS, seed_ward, serve_platform
@@ -44,6 +45,7 @@ new MutationObserver((_, observer) => {
   }
 }).observe(document, {subtree: true, childList: true});
 """
+FIRST_ROW = "#worklist-grid .ag-row[row-index='0']"
 LAYOUT_ANSWERED = "performance.getEntriesByType('resource').find(e => e.name.endsWith('_dash-layout')).responseEnd"
 
 
@@ -77,6 +79,7 @@ def page_loads(base_url: str, login: dict[str, Any], loads: int, patients: int) 
     session store pre-filled as the sign-in form fills it)."""
     session = json.dumps(session_from(login))
     usable: list[float] = []
+    reloaded: list[float] = []
     seen_by_harness: list[float] = []
     booted: list[float] = []
     with sync_playwright() as pw:
@@ -88,13 +91,14 @@ def page_loads(base_url: str, login: dict[str, Any], loads: int, patients: int) 
                 context.add_init_script(ROW_PAINTED)
                 page = context.new_page()
                 page.goto(f"{base_url}/dash/")
-                page.wait_for_selector("#worklist-grid .ag-row[row-index='0']", timeout=30_000)
+                page.wait_for_selector(FIRST_ROW, timeout=30_000)
                 seen_by_harness.append(page.evaluate("performance.now()"))
-                page.wait_for_function("window.__vward.row_painted !== undefined")
-                usable.append(page.evaluate("window.__vward.row_painted"))
+                usable.append(row_painted(page))
                 # When the scripts had run and Dash asked for its layout: the framework's share of the wait.
                 booted.append(page.evaluate(LAYOUT_ANSWERED))
                 rows = page.locator("#worklist-updated").inner_text()
+                page.reload()  # a nurse reloading: the versioned bundles come from the browser's cache
+                reloaded.append(row_painted(page))
                 context.close()
         finally:
             browser.close()
@@ -104,9 +108,16 @@ def page_loads(base_url: str, login: dict[str, Any], loads: int, patients: int) 
         "median_ms": round(statistics.median(usable)),
         "max_ms": round(max(usable)),
         "all_ms": [round(u) for u in usable],
+        "reload_median_ms": round(statistics.median(reloaded)),
         "seen_by_harness_median_ms": round(statistics.median(seen_by_harness)),
         "dash_booted_median_ms": round(statistics.median(booted)),
     }
+
+
+def row_painted(page: Page) -> float:
+    page.wait_for_function("window.__vward.row_painted !== undefined", timeout=30_000)
+    painted: float = page.evaluate("window.__vward.row_painted")
+    return painted
 
 
 async def create() -> tuple[str, str]:
