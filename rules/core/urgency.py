@@ -35,6 +35,7 @@ class QuietRange:
 
 
 def quiet_ranges(ruleset: RuleSet) -> dict[Metric, QuietRange]:
+    """The range of every metric a value of which can raise an alert under `ruleset`."""
     ranges: dict[Metric, QuietRange] = {
         Metric.ON_OXYGEN: QuietRange(Metric.ON_OXYGEN, up_to=0.0),  # booleans are stored as 1.0 / 0.0
         Metric.PATIENT_CONCERN: QuietRange(Metric.PATIENT_CONCERN, up_to=0.0),

@@ -56,20 +56,19 @@ async def requeue(conn: Conn, patient_ids: list[int], reason: str) -> None:
 QuietRangeRow = tuple[str, float | None, float | None, list[str] | None]  # metric, above, up_to, usual_text
 
 
-async def replace_quiet_ranges(conn: Conn, rows: list[QuietRangeRow], rule_set: str, version: int) -> bool:
-    """Make `quiet_ranges` those of this rule set version, unless it already is; True when it changed.
-    Serialised by an advisory lock, so workers starting together do not interleave."""
+async def replace_quiet_ranges(conn: Conn, rows: list[QuietRangeRow], rule_set: str, version: int) -> None:
+    """Make `quiet_ranges` those of this rule set version, unless they already are. Serialised by an
+    advisory lock, so workers starting together do not interleave."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vward.quiet_ranges'))")
     current = await conn.fetch("SELECT DISTINCT rule_set, version FROM quiet_ranges")
     if [tuple(r) for r in current] == [(rule_set, version)]:
-        return False
+        return
     await conn.execute("DELETE FROM quiet_ranges")
     await conn.executemany(
         "INSERT INTO quiet_ranges (metric, above, up_to, usual_text, rule_set, version)"
         " VALUES ($1, $2, $3, $4, $5, $6)",
         [(*row, rule_set, version) for row in rows],
     )
-    return True
 
 
 async def requeue_quiet(conn: Conn, now: datetime, evaluated_before: datetime) -> int:
