@@ -22,30 +22,28 @@ import statistics
 import time
 from typing import Any
 
-import asyncpg
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
 from dashboard.session import session_from
 from tests.e2e.support.dashboard import CHROMIUM, CHROMIUM_ARGS, seed_ward, serve_platform
-from tests.support.servers import create_database, drop_database
+from tests.support.servers import create_migrated_database, drop_database
 from vward.domain.alerts import Role
-from vward.storage.migrate import migrate
 
 # Timestamps taken inside the page, so the harness's own polling and round trips are not counted: the first
 # worklist row in the DOM, then the end of the frame that painted it (a task queued from the next animation
 # frame runs after that frame's paint, when the main thread is free to take a click or a key).
-ROW_PAINTED = """
-window.__vward = {};
-new MutationObserver((_, observer) => {
-  if (document.querySelector("#worklist-grid .ag-row[row-index='0']")) {
+FIRST_ROW = "#worklist-grid .ag-row[row-index='0']"
+ROW_PAINTED = f"""
+window.__vward = {{}};
+new MutationObserver((_, observer) => {{
+  if (document.querySelector("{FIRST_ROW}")) {{
     window.__vward.row_in_dom = performance.now();
     observer.disconnect();
-    requestAnimationFrame(() => setTimeout(() => { window.__vward.row_painted = performance.now(); }));
-  }
-}).observe(document, {subtree: true, childList: true});
+    requestAnimationFrame(() => setTimeout(() => {{ window.__vward.row_painted = performance.now(); }}));
+  }}
+}}).observe(document, {{subtree: true, childList: true}});
 """
-FIRST_ROW = "#worklist-grid .ag-row[row-index='0']"
 LAYOUT_ANSWERED = "performance.getEntriesByType('resource').find(e => e.name.endsWith('_dash-layout')).responseEnd"
 
 
@@ -120,23 +118,13 @@ def row_painted(page: Page) -> float:
     return painted
 
 
-async def create() -> tuple[str, str]:
-    name, dsn = await create_database()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return name, dsn
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--loads", type=int, default=5)
     args = parser.parse_args()
-    name, dsn = asyncio.run(create())
+    name, dsn = asyncio.run(create_migrated_database())
     try:
         with serve_platform(dsn) as platform:
             platform.run(seed_ward(platform.pool, platform.ward, args.patients))

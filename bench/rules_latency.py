@@ -36,10 +36,9 @@ import asyncpg
 
 from bench._support.stack import IngestProcess, bind_fleet, start_fleet
 from ingest.core.skew import FUTURE
-from tests.support.servers import Mosquitto, create_database, drop_database
+from tests.support.servers import Mosquitto, create_migrated_database, drop_database
 from vward.domain.metrics import Metric
 from vward.domain.readings import Reading, ReadingValue
-from vward.storage.migrate import migrate
 from vward.storage.partitions import ensure_partitions
 from vward.storage.pool import create_pool
 from vward.storage.readings import insert_for_patient
@@ -176,15 +175,13 @@ def start_worker(dsn: str) -> subprocess.Popen[bytes]:
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     trials, ward, rate, beside_ingest, devices = args.trials, args.ward, args.rate, args.beside_ingest, args.devices
-    name, dsn = await create_database()
+    name, dsn = await create_migrated_database()
     worker: subprocess.Popen[bytes] | None = None
     try:
-        conn = await asyncpg.connect(dsn)
-        await migrate(conn)
-        await ensure_partitions(conn, datetime.now(UTC))
-        await conn.close()
         pool = await create_pool(dsn, min_size=2, max_size=6)
         try:
+            async with pool.acquire() as conn:
+                await ensure_partitions(conn, datetime.now(UTC))
             background, probes = await admit(pool, ward), await admit(pool, trials)
             worker = start_worker(dsn)
             await one_trial(pool, probes.pop())  # warm-up: the worker's first alert (imports, seeding)

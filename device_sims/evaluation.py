@@ -15,7 +15,7 @@ from typing import Any
 
 from device_sims.core.devices import HEARTBEAT, heartbeats
 from device_sims.core.emitter import DeviceEmitter, Message
-from device_sims.core.physiology import true_vitals
+from device_sims.core.physiology import Vitals, true_vitals
 from device_sims.core.scenarios import COURSES, ScenarioKind
 from device_sims.ward import INITIAL_SET_WITHIN, ScenarioMix, SimPatient, patient_emitters, plan_ward
 from rules.core.alertbook import AlertBook, Opening
@@ -138,8 +138,13 @@ class PatientOutcome:
 
 def true_news2(patient: SimPatient, at: datetime) -> News2Result:
     """NEWS2 of the patient's true physiology at `at`, rounded as a device would display it."""
-    v = true_vitals(patient.profile, patient.scenario.deviation(at), at)
-    values: dict[str, ReadingValue | None] = {
+    vitals = true_vitals(patient.profile, patient.scenario.deviation(at), at)
+    return score_values(displayed(vitals), scale=patient.spo2_scale)
+
+
+def displayed(v: Vitals) -> dict[str, ReadingValue | None]:
+    """The NEWS2 parameters of `v` as devices display them (whole numbers, temperature to a tenth)."""
+    return {
         Metric.RESPIRATORY_RATE: round(v.respiratory_rate),
         Metric.SPO2: round(v.spo2),
         Metric.ON_OXYGEN: v.on_oxygen,
@@ -148,7 +153,6 @@ def true_news2(patient: SimPatient, at: datetime) -> News2Result:
         Metric.CONSCIOUSNESS: v.consciousness,
         Metric.TEMPERATURE: round(v.temperature, 1),
     }
-    return score_values(values, scale=patient.spo2_scale)
 
 
 def _followed(patient: SimPatient, config: EvaluationConfig) -> timedelta:

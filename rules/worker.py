@@ -18,7 +18,7 @@ from rules.service import LiveRules, RuleSetCache, evaluate_batch, seed_default_
 from rules.timers import TimerLoop
 from vward.settings import Settings
 from vward.storage.evaluation import EVAL_CHANNEL, claim_queued, replace_quiet_ranges
-from vward.storage.pool import DATABASE_UNAVAILABLE
+from vward.storage.pool import DATABASE_UNAVAILABLE, Conn
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,15 @@ def next_batch_limit(evaluated: int, took_s: float, budget_s: float, most: int) 
     batch runs waits for that batch, and on a busy machine 50 patients can take seconds."""
     per_patient = took_s / evaluated
     return max(1, min(most, int(budget_s / per_patient) if per_patient > 0 else most))
+
+
+async def _write_quiet_ranges(conn: Conn, live: LiveRules) -> None:
+    record = live.published.record
+    rows = [
+        (str(r.metric), r.above, r.up_to, None if r.usual_text is None else list(r.usual_text))
+        for r in quiet_ranges(live.published.rules).values()
+    ]
+    await replace_quiet_ranges(conn, rows, record.name, record.version)
 
 
 class RulesWorker:
@@ -53,6 +62,7 @@ class RulesWorker:
         """Seed the default rule set if needed, then evaluate, tick timers and notify until `stop`."""
         async with self.pool.acquire() as conn:
             await seed_default_ruleset(conn)
+        await self.share_quiet_ranges()
         loops = [self._evaluate_loop(stop), TimerLoop(self.settings, self.pool, clock=self.clock).run(stop)]
         if self.settings.notify_webhook_url:
             loops.append(WebhookNotifier(self.settings, self.pool, clock=self.clock).run(stop))
@@ -60,7 +70,6 @@ class RulesWorker:
 
     async def drain(self) -> int:
         """Evaluate batches until the queue is empty; returns how many patients were evaluated."""
-        await self.share_quiet_ranges()
         total = 0
         while True:
             done = await self.evaluate_once()
@@ -70,17 +79,10 @@ class RulesWorker:
 
     async def share_quiet_ranges(self) -> None:
         """Tell ingest which readings are urgent under the published rule set (rules.core.urgency), so
-        those patients are evaluated first."""
+        those patients are evaluated first. At start; `evaluate_once` refreshes them when it changes."""
         async with self.pool.acquire() as conn, conn.transaction():
             live = await self.rulesets.current(conn)
-            if live is self._ranges_shared_for:
-                return
-            record = live.published.record
-            rows = [
-                (str(r.metric), r.above, r.up_to, None if r.usual_text is None else list(r.usual_text))
-                for r in quiet_ranges(live.published.rules).values()
-            ]
-            await replace_quiet_ranges(conn, rows, record.name, record.version)
+            await _write_quiet_ranges(conn, live)
         self._ranges_shared_for = live
 
     async def evaluate_once(self) -> int:
@@ -91,7 +93,10 @@ class RulesWorker:
             if not patient_ids:
                 return 0
             live = await self.rulesets.current(conn)
+            if live is not self._ranges_shared_for:  # a new version was published
+                await _write_quiet_ranges(conn, live)
             await evaluate_batch(conn, patient_ids, live, self.clock(), notify=bool(self.settings.notify_webhook_url))
+        self._ranges_shared_for = live
         self._batch_limit = next_batch_limit(
             len(patient_ids),
             time.perf_counter() - started,

@@ -10,20 +10,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.support.servers import Mosquitto, create_database, drop_database
+from tests.support.servers import Mosquitto, create_migrated_database, drop_database
 from vward.settings import Settings
-from vward.storage.migrate import migrate
 from vward.storage.pool import create_pool
 
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    name, dsn = await create_database()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
+    name, dsn = await create_migrated_database()
     yield dsn
     await drop_database(name)
 

@@ -70,7 +70,7 @@ def register(app: Dash, ctx: Context) -> None:
             answer = await ctx.api.get(session["token"], "/dead-letters", limit=SHOWN)
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load dead letters")
-        letters: list[dict[str, Any]] = answer["items"] if isinstance(answer, dict) else answer
+        letters: list[dict[str, Any]] = answer
         if not letters:
             return dmc.Alert("No rejected messages.", color="green")
         now = datetime.now(UTC)

@@ -356,7 +356,7 @@ def register(app: Dash, ctx: Context) -> None:
             answer = await ctx.api.get(session["token"], "/audit", patient_id=patient_id, limit=AUDIT_SHOWN)
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load the audit trail")
-        return audit_table(answer["items"] if isinstance(answer, dict) else answer, ctx.tz)
+        return audit_table(answer, ctx.tz)
 
     @app.callback(
         Output("patient-notes", "children"),

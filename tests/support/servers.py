@@ -17,6 +17,7 @@ import asyncpg
 
 from vward.embedded import free_port, postgres_data_dir
 from vward.embedded import wait_listening as wait_port
+from vward.storage.migrate import migrate
 
 ADMIN_DSN = os.environ.get("VWARD_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +33,17 @@ async def create_database() -> tuple[str, str]:
         await conn.close()
     base = ADMIN_DSN.rsplit("/", 1)[0]
     return name, f"{base}/{name}"
+
+
+async def create_migrated_database() -> tuple[str, str]:
+    """A fresh database with the platform's schema; returns (name, dsn)."""
+    name, dsn = await create_database()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return name, dsn
 
 
 async def drop_database(name: str) -> None:

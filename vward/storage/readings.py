@@ -127,7 +127,8 @@ async def insert_staged(conn: Conn, rejected: Iterable[int], *, not_latest_flag:
 
 async def insert_for_patient(conn: Conn, patient_id: int, readings: Iterable[Reading], *, not_latest_flag: str) -> int:
     """Readings whose patient is known (entered at the bedside, no binding to resolve), through the same
-    insert, latest-observation and evaluation-queue path as ingest's; returns how many were new."""
+    insert, latest-observation and evaluation-queue path as ingest's; returns how many were new. Once per
+    transaction: the staging tables empty only at commit."""
     await prepare_staging(conn)
     await stage(conn, enumerate(readings))
     await conn.execute(

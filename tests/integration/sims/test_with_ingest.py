@@ -15,8 +15,8 @@ from device_sims.core.faults import FaultRates
 from device_sims.publisher import SimulatedWard
 from device_sims.ward import WardPlan, plan_ward
 from tests.integration.ingest.support import running_ingest
+from vward.demo import provision_ward
 from vward.settings import Settings
-from vward.storage.patients import admit_patient, bind_device, register_device
 
 pytestmark = pytest.mark.integration
 
@@ -35,27 +35,9 @@ def _unique(plan: WardPlan, tag: str) -> WardPlan:
     return replace(plan, patients=patients)
 
 
-async def _provision(pool: asyncpg.Pool, plan: WardPlan) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        for p in plan.patients:
-            patient_id = await admit_patient(
-                conn,
-                mrn=p.mrn,
-                display_name=p.display_name,
-                ward=p.ward,
-                admitted_at=plan.start,
-                pathway=p.pathway,
-                spo2_scale=p.spo2_scale,
-                date_of_birth=p.date_of_birth,
-            )
-            for d in p.devices:
-                await register_device(conn, d.device_id, d.kind)
-                await bind_device(conn, d.device_id, patient_id, plan.start)
-
-
 async def test_the_platform_confirms_everything_the_ward_sends(settings: Settings, db_pool: asyncpg.Pool) -> None:
     plan = _unique(plan_ward(3, seed=5, start=datetime.now(UTC)), uuid.uuid4().hex[:8])
-    await _provision(db_pool, plan)
+    await provision_ward(db_pool, plan, plan.start)
     faults = FaultRates(duplicates=0.3, out_of_order=0.2, malformed=0.2)
     assert settings.mqtt_url is not None
     ward = SimulatedWard(plan, settings.mqtt_url, settings.mqtt_topic_prefix, 10.0, faults, seed=2, resend_after_s=1.0)

@@ -9,24 +9,14 @@ import pytest
 
 from device_sims.core.physiology import Condition, PatientProfile, Vitals, circadian, sample_baseline, true_vitals
 from device_sims.core.scenarios import COURSES, NO_DEVIATION, Scenario, ScenarioKind
+from device_sims.evaluation import displayed
 from rules.core.news2 import score_values
-from vward.domain.metrics import Metric
 
 T0 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 
 
 def _news2(profile: PatientProfile, scenario: Scenario, at: datetime, scale: int = 1) -> int:
-    v = true_vitals(profile, scenario.deviation(at), at)
-    values = {
-        Metric.RESPIRATORY_RATE: round(v.respiratory_rate),
-        Metric.SPO2: round(v.spo2),
-        Metric.ON_OXYGEN: v.on_oxygen,
-        Metric.SYSTOLIC_BP: round(v.systolic_bp),
-        Metric.HEART_RATE: round(v.heart_rate),
-        Metric.CONSCIOUSNESS: v.consciousness,
-        Metric.TEMPERATURE: round(v.temperature, 1),
-    }
-    score = score_values(values, scale=scale).score
+    score = score_values(displayed(true_vitals(profile, scenario.deviation(at), at)), scale=scale).score
     assert score is not None
     return score
 
