@@ -4,16 +4,20 @@
     python -m bench.ingest --smoke    # < 60 s, for CI
 
 Starts its own broker (deploy/mosquitto/mosquitto.conf, free loopback port) and throwaway database on the
-PostgreSQL at VWARD_TEST_ADMIN_DSN. First measures the broker's ceiling (the same publishers, QoS 1, into
-mosquitto_sub -q 1), then the platform: sustained readings/s committed, publish-to-confirmation latency
-(the device's view: publish until the platform's ack after commit, an upper bound of publish-to-commit),
-and the ingest process's peak RSS. Prints one JSON document.
+PostgreSQL at VWARD_TEST_ADMIN_DSN. First measures the broker's ceiling twice, into mosquitto_sub -q 1: from
+the same Python publishers (a bare paho pair, as the issue allows) and from C publishers (mosquitto_pub -l,
+the broker's own ceiling without Python clients' cost). Then the platform: sustained readings/s committed,
+publish-to-confirmation latency (the device's view: publish until the platform's ack after commit, an upper
+bound of publish-to-commit), and the ingest process's peak RSS. Every phase reports what it cost
+(bench/_support/cpu.py): CPU seconds per part (clients, broker, ingest, PostgreSQL), per 1,000 messages,
+and the cores 10,000 messages/s would need at that cost. Prints one JSON document.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import shutil
 import signal
@@ -22,16 +26,23 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import psutil
 
+from bench._support.cpu import CpuMeter, cost_report
+from bench._support.fleet import payload
 from bench._support.stack import IngestProcess, fleet_result, prepare_database, start_fleet
+from ingest.core.topics import device_topic
 from tests.support.servers import Mosquitto, create_database, drop_database
 
 READINGS_PER_MESSAGE = 5
+TARGET_MESSAGES_PER_S = 10_000  # issue #3: 50,000 readings/s
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -39,7 +50,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def fleets(args: argparse.Namespace, port: int, prefix: str, confirm: str) -> list[dict[str, Any]]:
+def fleets(args: argparse.Namespace, port: int, prefix: str, *, confirm: str) -> list[dict[str, Any]]:
     per = args.devices // args.processes
     procs = [
         start_fleet(port, prefix, f"b{i}-", per, args.messages, window=args.window, confirm=confirm)
@@ -48,44 +59,72 @@ def fleets(args: argparse.Namespace, port: int, prefix: str, confirm: str) -> li
     return [fleet_result(p, timeout=args.deadline) for p in procs]
 
 
-def broker_ceiling(args: argparse.Namespace, broker: Mosquitto, workdir: Path) -> dict[str, Any]:
-    """Messages/s the broker delivers from these publishers to a C subscriber at QoS 1 (first to last arrival)."""
+def broker_ceiling(
+    args: argparse.Namespace, broker: Mosquitto, workdir: Path, publish: Callable[[str], object]
+) -> dict[str, Any]:
+    """Messages/s the broker delivers from `publish(prefix)`'s clients to a C subscriber at QoS 1, timed from
+    first to last arrival, and what the phase cost."""
     total = (args.devices // args.processes) * args.processes * args.messages
-    prefix = "ceiling/"
+    prefix = f"ceiling-{uuid.uuid4().hex[:6]}/"
     arrivals = workdir / "ceiling.txt"
+    filter_ = f"{prefix}vward/v1/devices/+/readings"
     with arrivals.open("wb") as out:
         sub = subprocess.Popen(
-            [
-                shutil.which("mosquitto_sub") or "mosquitto_sub",
-                "-p",
-                str(broker.port),
-                "-q",
-                "1",
-                "-C",
-                str(total),
-                "-F",
-                "%U",
-                "-t",
-                f"{prefix}vward/v1/devices/+/readings",
-            ],
+            [_tool("mosquitto_sub"), "-p", str(broker.port), "-q", "1", "-C", str(total), "-F", "%U", "-t", filter_],
             stdout=out,
         )
         time.sleep(0.5)
-        fleets(args, broker.port, prefix, "puback")
+        assert broker.proc is not None
+        meter = CpuMeter({"broker": broker.proc.pid})
+        started = time.perf_counter()
+        publish(prefix)
         sub.wait(timeout=args.deadline)
+        wall = time.perf_counter() - started
+        spent = meter.read()
     stamps = arrivals.read_text().split()
     elapsed = float(stamps[-1]) - float(stamps[0])
-    return {"messages": total, "elapsed_s": round(elapsed, 2), "messages_per_s": round(total / elapsed)}
+    return {
+        "messages": total,
+        "elapsed_s": round(elapsed, 2),
+        "messages_per_s": round(total / elapsed),
+        "cost": cost_report(spent, total, wall, TARGET_MESSAGES_PER_S),
+    }
 
 
-def sample_process(pid: int, stop: threading.Event, peak: list[float]) -> None:
-    """Peak RSS (bytes) and CPU seconds (user + system) of the ingest process, until `stop`."""
+def c_publishers(args: argparse.Namespace, broker: Mosquitto, workdir: Path) -> Callable[[str], None]:
+    """One `mosquitto_pub -l` per publisher process, each sending its share of the same payloads from a file
+    at QoS 1 with the fleet's window in flight: the broker's own ceiling, without Python clients' cost."""
+    per = (args.devices // args.processes) * args.messages
+    at = datetime.now(UTC)
+    files = []
+    for i in range(args.processes):
+        path = workdir / f"payloads-{i}.txt"
+        path.write_bytes(b"".join(payload(f"c{i}-{n:07d}", at, n) + b"\n" for n in range(per)))
+        files.append(path)
+
+    def publish(prefix: str) -> None:
+        procs = []
+        for i, path in enumerate(files):
+            topic = device_topic(prefix, f"c{i}", "readings")
+            cmd = [_tool("mosquitto_pub"), "-p", str(broker.port), "-q", "1", "-M", str(args.window), "-t", topic]
+            with path.open("rb") as lines:
+                procs.append(subprocess.Popen([*cmd, "-l"], stdin=lines))
+        for proc in procs:
+            proc.wait(timeout=args.deadline)
+
+    return publish
+
+
+def _tool(name: str) -> str:
+    return shutil.which(name) or name
+
+
+def sample_rss(pid: int, stop: threading.Event, peak: list[float]) -> None:
+    """Peak RSS (bytes) of the ingest process, until `stop`."""
     proc = psutil.Process(pid)
     while not stop.is_set():
         try:
             peak[0] = max(peak[0], proc.memory_info().rss)
-            cpu = proc.cpu_times()
-            peak[1] = cpu.user + cpu.system
         except psutil.Error:
             return
         stop.wait(0.1)
@@ -122,15 +161,18 @@ def platform_run(args: argparse.Namespace, broker: Mosquitto, dsn: str, workdir:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-    peak = [0.0, 0.0]
+    peak = [0.0]
     stop_sampling = threading.Event()
-    sampler = threading.Thread(target=sample_process, args=(ingest.proc.pid, stop_sampling, peak))
+    sampler = threading.Thread(target=sample_rss, args=(ingest.proc.pid, stop_sampling, peak))
     sampler.start()
+    assert broker.proc is not None
+    meter = CpuMeter({"broker": broker.proc.pid, "ingest": ingest.proc.pid})
     try:
         started = time.perf_counter()
-        results = fleets(args, broker.port, "", "platform")
+        results = fleets(args, broker.port, "", confirm="platform")
         elapsed = max(float(r["elapsed_s"]) for r in results)
         wall = time.perf_counter() - started
+        spent = meter.read()  # before ingest stops: its database connection goes with it
     finally:
         stop_sampling.set()
         sampler.join()
@@ -158,7 +200,7 @@ def platform_run(args: argparse.Namespace, broker: Mosquitto, dsn: str, workdir:
             "mean": round(statistics.fmean(latencies), 1) if latencies else None,
         },
         "ingest_peak_rss_mb": round(peak[0] / 2**20, 1),
-        "ingest_cpu_s": round(peak[1], 1),  # includes start-up; cpu_s / elapsed_s near 1.0 means one core saturated
+        "cost": cost_report(spent, sent, wall, TARGET_MESSAGES_PER_S),
     }
 
 
@@ -196,12 +238,17 @@ def main() -> None:
             asyncio.run(prepare_database(dsn, prefixes, args.devices // args.processes))
             report: dict[str, Any] = {"config": {k: v for k, v in vars(args).items() if k != "profile"}}
             if not args.skip_ceiling:
-                report["broker_ceiling"] = broker_ceiling(args, broker, workdir)
-            report["ingest"] = platform_run(args, broker, dsn, workdir)
-            if "broker_ceiling" in report:
-                report["ratio_to_ceiling"] = round(
-                    report["ingest"]["messages_per_s"] / report["broker_ceiling"]["messages_per_s"], 2
+                python_clients = functools.partial(fleets, args, broker.port, confirm="puback")
+                report["broker_ceiling"] = broker_ceiling(args, broker, workdir, python_clients)
+                report["broker_ceiling_c_clients"] = broker_ceiling(
+                    args, broker, workdir, c_publishers(args, broker, workdir)
                 )
+            report["ingest"] = platform_run(args, broker, dsn, workdir)
+            for ceiling in ("broker_ceiling", "broker_ceiling_c_clients"):
+                if ceiling in report:
+                    report[f"ratio_to_{ceiling}"] = round(
+                        report["ingest"]["messages_per_s"] / report[ceiling]["messages_per_s"], 2
+                    )
             print(json.dumps(report, indent=2))
             expected = (args.devices // args.processes) * args.processes * args.messages * READINGS_PER_MESSAGE
             if report["ingest"]["readings_committed"] != expected:

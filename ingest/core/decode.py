@@ -60,6 +60,9 @@ def _refuse_constant(name: str) -> Any:
     raise _NotFinite(name)
 
 
+_JSON = json.JSONDecoder(parse_constant=_refuse_constant)  # json.loads with an option builds one per call
+
+
 def decode_message(prefix: str, topic: str, payload: bytes, received_at: datetime) -> Decoded:
     """What one message on a device topic says, or why it is refused."""
     parsed = parse_topic(prefix, topic)
@@ -81,7 +84,7 @@ def _parse_json(payload: bytes) -> Any:
     except UnicodeDecodeError as e:
         return Rejection(Reason.NOT_UTF8, f"invalid UTF-8 at byte {e.start}")
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return _JSON.decode(text)
     except _NotFinite:
         return Rejection(Reason.NOT_FINITE, "NaN or Infinity literal")
     except RecursionError:
