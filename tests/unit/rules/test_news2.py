@@ -17,9 +17,10 @@ from rules.core.news2 import (
     score_parameter,
     score_values,
 )
+from tests.unit.rules.builders import NORMAL
 from vward.domain.metrics import Metric
 from vward.domain.patients import Pathway, Patient
-from vward.domain.readings import Observation
+from vward.domain.readings import Observation, ReadingValue
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -132,18 +133,8 @@ def test_spo2_scale_must_be_one_or_two() -> None:
         score_parameter(Metric.SPO2, 95, scale=3)
 
 
-def normal(**changes: float | bool | str) -> dict[str, float | bool | str]:
-    values: dict[str, float | bool | str] = {
-        "respiratory_rate": 16,
-        "spo2": 97,
-        "on_oxygen": False,
-        "systolic_bp": 120,
-        "heart_rate": 70,
-        "consciousness": "A",
-        "temperature": 37.0,
-    }
-    values.update(changes)
-    return values
+def normal(**changes: ReadingValue) -> dict[str, ReadingValue]:
+    return NORMAL | changes
 
 
 @pytest.mark.parametrize(
