@@ -14,7 +14,7 @@ import yaml
 from rules.actions import snapshot
 from rules.context import load_contexts
 from rules.core.evaluate import evaluate, score_news2
-from rules.core.model import EvaluationContext, Finding
+from rules.core.model import Decision, EvaluationContext, Finding
 from rules.core.news2 import News2Result
 from rules.core.reconcile import reconcile
 from rules.core.ruleset import DEFAULT_RULESET_PATH, RuleSet, parse_ruleset
@@ -24,9 +24,10 @@ from vward.domain.alerts import Role
 from vward.domain.users import Principal
 from vward.storage import alerts as alert_store
 from vward.storage import rulesets as ruleset_store
+from vward.storage.alerts import StoredAlert
 from vward.storage.pool import Conn
 from vward.storage.rulesets import RuleSetRecord
-from vward.storage.scores import ScoreRow, save_score
+from vward.storage.scores import ScoreRow, locked_scores, save_scores
 
 log = logging.getLogger(__name__)
 
@@ -101,37 +102,78 @@ def score_row(result: News2Result) -> ScoreRow:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PatientPlan:
+    """What the pure core decided for one patient: the score to store and the alert changes to apply."""
+
+    context: EvaluationContext
+    score: ScoreRow
+    alerts: list[StoredAlert]  # unresolved, locked
+    decision: Decision
+
+
 async def evaluate_batch(conn: Conn, patient_ids: list[int], live: LiveRules, now: datetime, *, notify: bool) -> None:
-    """Evaluate each admitted patient in its own savepoint: one patient's failure never loses the batch."""
+    """Evaluate the admitted patients among `patient_ids`. Reads and score writes are one statement each for
+    the whole batch; alert changes (and shadow rule sets) are applied per patient in a savepoint, so one
+    patient's failure never loses the batch or another patient's alerts."""
     published = live.published.record
     origin = Origin(RULES_ACTOR, published.name, published.version, notify)
     stalled = await alert_store.has_open_alert(conn, None, INGEST_STALLED_RULE)
-    for context in await load_contexts(conn, patient_ids, live.every_ruleset(), now):
+    contexts = await load_contexts(conn, patient_ids, live.every_ruleset(), now)
+    ids = [c.patient.id for c in contexts]
+    previous = await locked_scores(conn, ids)
+    open_alerts = await alert_store.open_alerts_by_patient(conn, ids)
+    plans: list[PatientPlan] = []
+    for context in contexts:
         try:
-            async with conn.transaction():
-                await _evaluate_patient(conn, context, live, origin, now, stalled=stalled)
+            plans.append(plan_patient(context, open_alerts.get(context.patient.id, []), live, now, stalled=stalled))
         except Exception:
             log.exception("evaluation failed for patient id %d", context.patient.id)
+    await _save_scores(conn, [(p.context.patient.id, p.score) for p in plans], previous, now, published.version)
+    for plan in plans:
+        if not plan.decision.changes and not live.shadows:
+            continue
+        try:
+            async with conn.transaction():
+                await apply_decision(conn, plan.context.patient.id, plan.decision, plan.alerts, origin, now)
+                for shadow in live.shadows:
+                    await evaluate_shadow(conn, plan.context, shadow.record.id, shadow.rules, now)
+        except Exception:
+            log.exception("applying the evaluation failed for patient id %d", plan.context.patient.id)
+
+
+def plan_patient(
+    context: EvaluationContext, alerts: list[StoredAlert], live: LiveRules, now: datetime, *, stalled: bool
+) -> PatientPlan:
+    rules = live.published.rules
+    active = frozenset(a.rule_id for a in alerts)
+    findings = evaluate(context, rules, now, active=active)
+    if stalled:
+        findings = inhibit_no_data(findings, active)
+    decision = reconcile([snapshot(a) for a in alerts], findings, now)
+    return PatientPlan(context, score_row(score_news2(context, rules, now)), alerts, decision)
+
+
+async def _save_scores(
+    conn: Conn, scores: list[tuple[int, ScoreRow]], previous: dict[int, ScoreRow], now: datetime, version: int
+) -> None:
+    """All scores in one savepoint; if the database refuses that, each in its own, so one bad row costs only
+    its own patient's score."""
+    try:
+        async with conn.transaction():
+            await save_scores(conn, scores, previous, now, version)
+        return
+    except Exception:
+        log.exception("saving %d scores together failed; saving them one by one", len(scores))
+    for one in scores:
+        try:
+            async with conn.transaction():
+                await save_scores(conn, [one], previous, now, version)
+        except Exception:
+            log.exception("saving the score failed for patient id %d", one[0])
 
 
 def inhibit_no_data(findings: list[Finding], active: frozenset[str]) -> list[Finding]:
     """While ingest is stalled, one system alert speaks for every patient: no new no-data alerts open
     (those already open stay open rather than resolving for a reason that is not true)."""
     return [f for f in findings if f.rule_id in active or not f.rule_id.startswith(NO_DATA_RULES)]
-
-
-async def _evaluate_patient(
-    conn: Conn, context: EvaluationContext, live: LiveRules, origin: Origin, now: datetime, *, stalled: bool
-) -> None:
-    patient_id = context.patient.id
-    result = score_news2(context, live.published.rules, now)
-    await save_score(conn, patient_id, score_row(result), now, live.published.record.version)
-    alerts = await alert_store.open_alerts_for_update(conn, patient_id)
-    active = frozenset(a.rule_id for a in alerts)
-    findings = evaluate(context, live.published.rules, now, active=active)
-    if stalled:
-        findings = inhibit_no_data(findings, active)
-    decision = reconcile([snapshot(a) for a in alerts], findings, now)
-    await apply_decision(conn, patient_id, decision, alerts, origin, now)
-    for shadow in live.shadows:
-        await evaluate_shadow(conn, context, shadow.record.id, shadow.rules, now)

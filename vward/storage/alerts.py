@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -164,6 +165,19 @@ async def open_alerts_for_update(conn: Conn, patient_id: int | None) -> list[Sto
         patient_id,
     )
     return [_alert(r) for r in rows]
+
+
+async def open_alerts_by_patient(conn: Conn, patient_ids: Sequence[int]) -> dict[int, list[StoredAlert]]:
+    """`open_alerts_for_update` for a batch of patients in one query (patients without any are left out)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM alerts WHERE patient_id = ANY($1::bigint[]) AND state <> 'resolved'"
+        " ORDER BY patient_id, id FOR UPDATE",
+        list(patient_ids),
+    )
+    found: dict[int, list[StoredAlert]] = {}
+    for row in rows:
+        found.setdefault(row["patient_id"], []).append(_alert(row))
+    return found
 
 
 async def open_alert_for_rule(conn: Conn, patient_id: int | None, rule_id: str) -> StoredAlert | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,50 +19,64 @@ class ScoreRow:
     parameters: dict[str, Any]
 
 
-async def save_score(
-    conn: Conn, patient_id: int, result: ScoreRow, computed_at: datetime, rule_set_version: int | None
-) -> bool:
-    """Upsert the patient's score; append to the history only when the score changed. Returns changed."""
-    previous = await conn.fetchrow(
-        "SELECT score, band, complete, missing, parameters FROM patient_scores WHERE patient_id = $1 FOR UPDATE",
-        patient_id,
+_UPSERT = (
+    "INSERT INTO patient_scores (patient_id, score, band, complete, missing, parameters, computed_at, rule_set_version)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (patient_id) DO UPDATE SET"
+    " score = EXCLUDED.score, band = EXCLUDED.band, complete = EXCLUDED.complete, missing = EXCLUDED.missing,"
+    " parameters = EXCLUDED.parameters, computed_at = EXCLUDED.computed_at,"
+    " rule_set_version = EXCLUDED.rule_set_version"
+)
+_APPEND_HISTORY = (
+    "INSERT INTO score_history (patient_id, computed_at, score, band, complete, parameters)"
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (patient_id, computed_at) DO UPDATE SET"
+    " score = EXCLUDED.score, band = EXCLUDED.band, complete = EXCLUDED.complete, parameters = EXCLUDED.parameters"
+)
+
+
+async def locked_scores(conn: Conn, patient_ids: Sequence[int]) -> dict[int, ScoreRow]:
+    """The patients' current scores, locked until the transaction ends: one query for a whole batch."""
+    rows = await conn.fetch(
+        "SELECT patient_id, score, band, complete, missing, parameters FROM patient_scores"
+        " WHERE patient_id = ANY($1::bigint[]) ORDER BY patient_id FOR UPDATE",
+        list(patient_ids),
     )
-    await conn.execute(
-        "INSERT INTO patient_scores (patient_id, score, band, complete, missing, parameters, computed_at,"
-        " rule_set_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (patient_id) DO UPDATE SET"
-        " score = EXCLUDED.score, band = EXCLUDED.band, complete = EXCLUDED.complete, missing = EXCLUDED.missing,"
-        " parameters = EXCLUDED.parameters, computed_at = EXCLUDED.computed_at,"
-        " rule_set_version = EXCLUDED.rule_set_version",
-        patient_id,
-        result.score,
-        result.band,
-        result.complete,
-        list(result.missing),
-        result.parameters,
-        computed_at,
-        rule_set_version,
+    return {
+        r["patient_id"]: ScoreRow(r["score"], r["band"], r["complete"], tuple(r["missing"]), r["parameters"])
+        for r in rows
+    }
+
+
+def score_changed(previous: ScoreRow | None, result: ScoreRow) -> bool:
+    """Whether the chart gets a new point: a value only growing older is not a new observation set."""
+    if previous is None:
+        return True
+    before = (previous.score, previous.band, previous.complete, previous.missing, _without_ages(previous.parameters))
+    return before != (result.score, result.band, result.complete, result.missing, _without_ages(result.parameters))
+
+
+async def save_scores(
+    conn: Conn,
+    scores: Sequence[tuple[int, ScoreRow]],
+    previous: Mapping[int, ScoreRow],
+    computed_at: datetime,
+    rule_set_version: int | None,
+) -> None:
+    """Upsert each patient's score and append to the history of those whose score changed since
+    `previous` (from `locked_scores`); each statement is pipelined over the batch in one round trip."""
+    await conn.executemany(
+        _UPSERT,
+        [
+            (pid, r.score, r.band, r.complete, list(r.missing), r.parameters, computed_at, rule_set_version)
+            for pid, r in scores
+        ],
     )
-    changed = previous is None or (
-        previous["score"],
-        previous["band"],
-        previous["complete"],
-        tuple(previous["missing"]),
-        _without_ages(previous["parameters"]),
-    ) != (result.score, result.band, result.complete, result.missing, _without_ages(result.parameters))
-    if changed:
-        await conn.execute(
-            "INSERT INTO score_history (patient_id, computed_at, score, band, complete, parameters)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (patient_id, computed_at) DO UPDATE SET"
-            " score = EXCLUDED.score, band = EXCLUDED.band, complete = EXCLUDED.complete,"
-            " parameters = EXCLUDED.parameters",
-            patient_id,
-            computed_at,
-            result.score,
-            result.band,
-            result.complete,
-            result.parameters,
-        )
-    return changed
+    history = [
+        (pid, computed_at, r.score, r.band, r.complete, r.parameters)
+        for pid, r in scores
+        if score_changed(previous.get(pid), r)
+    ]
+    if history:
+        await conn.executemany(_APPEND_HISTORY, history)
 
 
 def _without_ages(parameters: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,14 @@ import asyncpg
 import pytest
 
 from rules.worker import RulesWorker
-from tests.integration.rules.helpers import NEWS2_SIX, NEWS2_ZERO, admitted_patient, eventually, record_readings
+from tests.integration.rules.helpers import (
+    NEWS2_HIGH,
+    NEWS2_SIX,
+    NEWS2_ZERO,
+    admitted_patient,
+    eventually,
+    record_readings,
+)
 from vward.domain.metrics import Metric
 from vward.domain.readings import ReadingValue
 from vward.settings import Settings
@@ -112,3 +119,37 @@ async def test_re_evaluating_unchanged_readings_later_adds_no_history_row(
     assert float(ages) == 2.0  # the latest score is current
     history = await db_pool.fetch("SELECT score FROM score_history WHERE patient_id = $1", patient_id)
     assert [h["score"] for h in history] == [6]
+
+
+async def test_a_score_the_database_refuses_costs_only_that_patients_score(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """Scores are written for the whole batch at once; when that fails, each is retried alone, and every
+    patient's alerts are still applied in the same committed batch."""
+    now = datetime.now(UTC)
+    admitted = [await admitted_patient(db_pool, now - timedelta(hours=1)) for _ in range(3)]
+    patients = [patient_id for patient_id, _ in admitted]
+    refused = patients[0]
+    await db_pool.execute(
+        "CREATE FUNCTION refuse_one_score() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF NEW.patient_id = {refused} THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$;"
+        " CREATE TRIGGER refuse_one_score BEFORE INSERT ON patient_scores"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_one_score()"
+    )
+    try:
+        patients = [refused] + [(await admitted_patient(db_pool, now - timedelta(hours=1)))[0] for _ in range(2)]
+        for patient_id in patients:
+            device_id = await db_pool.fetchval(
+                "SELECT device_id FROM device_bindings WHERE patient_id = $1", patient_id
+            )
+            await record_readings(db_pool, patient_id, device_id, NEWS2_HIGH, now, notify=False)
+        assert await RulesWorker(settings, db_pool, clock=lambda: now).drain() == 3
+    finally:
+        await db_pool.execute("DROP TRIGGER refuse_one_score ON patient_scores; DROP FUNCTION refuse_one_score()")
+    scored = await db_pool.fetch("SELECT patient_id, score FROM patient_scores WHERE patient_id = ANY($1)", patients)
+    assert {(r["patient_id"], r["score"] >= 7) for r in scored} == {(p, True) for p in patients[1:]}
+    alerted = await db_pool.fetch(
+        "SELECT patient_id FROM alerts WHERE patient_id = ANY($1) AND rule_id = 'news2' AND state = 'open'", patients
+    )
+    assert sorted(r["patient_id"] for r in alerted) == sorted(patients)
+    assert await db_pool.fetchval("SELECT count(*) FROM eval_queue WHERE patient_id = ANY($1)", patients) == 0
