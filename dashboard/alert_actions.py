@@ -15,6 +15,9 @@ from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, n
 from dashboard.api_client import ApiError
 from dashboard.context import Context
 
+# Free-text boxes keep one height while typing (the user can drag them taller): the buttons below never move.
+FIXED_TEXTAREA = {"input": {"height": "5.5rem"}}
+
 HIGH = 3
 SNOOZE_HOURS = ["1", "2", "4", "8", "12", "24"]  # the API allows at most 24 h
 VERBS = {"acknowledge": "Acknowledge", "escalate": "Escalate", "resolve": "Resolve…", "snooze": "Snooze…"}
@@ -61,7 +64,12 @@ def action_modal() -> dmc.Modal:
         title="Alert action",
         children=dmc.Stack(
             [
-                dmc.Textarea(id="action-outcome", label="Outcome (what was done or found)", autosize=True, minRows=2),
+                dmc.Textarea(
+                    id="action-outcome",
+                    label="Outcome (what was done or found)",
+                    resize="vertical",
+                    styles=FIXED_TEXTAREA,
+                ),
                 dmc.TextInput(id="action-reason", label="Reason for snoozing"),
                 dmc.Select(id="action-hours", label="Snooze for (hours)", data=SNOOZE_HOURS, value="2"),
                 dmc.Text(id="action-modal-error", c="red.9", size="sm"),

@@ -9,7 +9,7 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from dashboard.alert_actions import action_buttons
+from dashboard.alert_actions import FIXED_TEXTAREA, action_buttons
 from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.figures.news2_chart import news2_chart, observation_sets
@@ -215,6 +215,8 @@ def overrides_table(overrides: list[dict[str, Any]], tz: str, now: datetime) -> 
 
 def audit_table(entries: list[dict[str, Any]], tz: str) -> Any:
     """Who read or changed this record, newest first: every read and action is audited, and visible here."""
+    if not entries:
+        return dmc.Text("No reads or actions recorded yet.", id="patient-audit-table")
     rows = [
         html.Tr(
             [
@@ -272,7 +274,7 @@ def entry_form() -> Any:
             dmc.Button("Record observation", id="entry-submit", n_clicks=0, w=220),
             html.Div(id="entry-result", role="status"),
             section("Notes"),
-            dmc.Textarea(id="note-text", label="Add a note", autosize=True, minRows=2),
+            dmc.Textarea(id="note-text", label="Add a note", resize="vertical", styles=FIXED_TEXTAREA),
             dmc.Button("Save note", id="note-submit", n_clicks=0, w=220),
             html.Div(id="note-result", role="status"),
             html.Div(id="patient-notes"),
@@ -345,11 +347,13 @@ def register(app: Dash, ctx: Context) -> None:
 
     @app.callback(
         Output("patient-audit", "children"),
+        Input("patient-refresh", "n_intervals"),
         Input("alerts-version", "data"),
         State("patient-id", "data"),
         State("session", "data"),
     )
-    async def audit(_: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+    async def audit(_: int | None, __: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+        """With the record's refresh too: the reads made while the page loaded show up on the next one."""
         if not session:
             return no_update
         try:

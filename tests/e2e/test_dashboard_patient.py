@@ -48,13 +48,12 @@ def test_the_patient_view_shows_chart_trends_and_devices(platform: Platform, pag
     expect(chart.locator(".main-svg").first).to_be_visible()
     expect(chart).to_contain_text("Respiration rate /min")
     expect(chart).to_contain_text("NEWS2 total")
-    screenshot(page, "patient")
-
     expect(page.locator("#patient-trends")).to_contain_text("Heart rate")
     expect(page.locator("#patient-weight")).to_contain_text("Weight")
 
     expect(page.locator("#patient-devices")).to_contain_text("Offline")
     expect(page.locator("#patient-overrides-table")).to_contain_text("COPD: usual saturation 88-92%")
+    screenshot(page, "patient")  # once every panel has loaded
 
 
 def test_acknowledging_an_alert_shows_in_the_timeline_and_the_audit_log(platform: Platform, page: Page) -> None:

@@ -51,6 +51,7 @@ def test_the_audit_trail_names_who_did_what_in_ward_time() -> None:
     assert "01 Jul 09:05" in table
     assert "nurse1 (clinician)" in table
     assert "alert.acknowledge" in table
+    assert "No reads or actions recorded yet." in texts(audit_table([], "UTC"))
 
 
 def test_the_monitoring_plan_reads_as_hours() -> None:
