@@ -145,6 +145,7 @@ async def evaluate_batch(conn: Conn, patient_ids: list[int], live: LiveRules, no
 def plan_patient(
     context: EvaluationContext, alerts: list[StoredAlert], live: LiveRules, now: datetime, *, stalled: bool
 ) -> PatientPlan:
+    """No I/O: the patient's NEWS2 and the reconciled alert changes against the `alerts` already open."""
     rules = live.published.rules
     active = frozenset(a.rule_id for a in alerts)
     findings = evaluate(context, rules, now, active=active)
@@ -159,6 +160,8 @@ async def _save_scores(
 ) -> None:
     """All scores in one savepoint; if the database refuses that, each in its own, so one bad row costs only
     its own patient's score."""
+    if not scores:
+        return
     try:
         async with conn.transaction():
             await save_scores(conn, scores, previous, now, version)
