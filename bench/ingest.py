@@ -50,8 +50,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def devices_per_process(args: argparse.Namespace) -> int:
+    return int(args.devices // args.processes)
+
+
+def messages_in_all(args: argparse.Namespace) -> int:
+    """What every phase sends: each publisher process's devices times their messages."""
+    return devices_per_process(args) * int(args.processes) * int(args.messages)
+
+
 def fleets(args: argparse.Namespace, port: int, prefix: str, *, confirm: str) -> list[dict[str, Any]]:
-    per = args.devices // args.processes
+    per = devices_per_process(args)
     procs = [
         start_fleet(port, prefix, f"b{i}-", per, args.messages, window=args.window, confirm=confirm)
         for i in range(args.processes)
@@ -64,7 +73,7 @@ def broker_ceiling(
 ) -> dict[str, Any]:
     """Messages/s the broker delivers from `publish(prefix)`'s clients to a C subscriber at QoS 1, timed from
     first to last arrival, and what the phase cost."""
-    total = (args.devices // args.processes) * args.processes * args.messages
+    total = messages_in_all(args)
     prefix = f"ceiling-{uuid.uuid4().hex[:6]}/"
     arrivals = workdir / "ceiling.txt"
     filter_ = f"{prefix}vward/v1/devices/+/readings"
@@ -94,7 +103,7 @@ def broker_ceiling(
 def c_publishers(args: argparse.Namespace, broker: Mosquitto, workdir: Path) -> Callable[[str], None]:
     """One `mosquitto_pub -l` per publisher process, each sending its share of the same payloads from a file
     at QoS 1 with the fleet's window in flight: the broker's own ceiling, without Python clients' cost."""
-    per = (args.devices // args.processes) * args.messages
+    per = messages_in_all(args) // args.processes
     at = datetime.now(UTC)
     files = []
     for i in range(args.processes):
@@ -235,7 +244,7 @@ def main() -> None:
         name, dsn = asyncio.run(create_database())
         try:
             prefixes = [f"b{i}-" for i in range(args.processes)]
-            asyncio.run(prepare_database(dsn, prefixes, args.devices // args.processes))
+            asyncio.run(prepare_database(dsn, prefixes, devices_per_process(args)))
             report: dict[str, Any] = {"config": {k: v for k, v in vars(args).items() if k != "profile"}}
             if not args.skip_ceiling:
                 python_clients = functools.partial(fleets, args, broker.port, confirm="puback")
@@ -250,7 +259,7 @@ def main() -> None:
                         report["ingest"]["messages_per_s"] / report[ceiling]["messages_per_s"], 2
                     )
             print(json.dumps(report, indent=2))
-            expected = (args.devices // args.processes) * args.processes * args.messages * READINGS_PER_MESSAGE
+            expected = messages_in_all(args) * READINGS_PER_MESSAGE
             if report["ingest"]["readings_committed"] != expected:
                 raise SystemExit(f"committed {report['ingest']['readings_committed']} readings, expected {expected}")
         finally:
