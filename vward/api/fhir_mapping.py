@@ -120,7 +120,7 @@ def _period(match: re.Match[str]) -> tuple[datetime, datetime]:
             after = datetime(int(year) + int(month) // 12, int(month) % 12 + 1, 1, tzinfo=UTC)
             return first, after
         return datetime(int(year), 1, 1, tzinfo=UTC), datetime(int(year) + 1, 1, 1, tzinfo=UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: the period would end after the year 9999
         raise BadSearch(f"not a date: {match.group(0)!r}") from exc
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path
 from pydantic import AfterValidator
+
+# Times a ward can mean. Python's datetime ends at years 1 and 9999, so a window computed from a bound
+# given at either end (until minus 24 hours) would overflow; PostgreSQL's range is wider still.
+MIN_YEAR, MAX_YEAR = 1900, 9998
 
 # bigserial ids: anything larger cannot exist, and asyncpg would refuse to send it.
 MAX_ID = 2**63 - 1
@@ -23,6 +28,13 @@ def _storable(text: str) -> str:
     return text
 
 
+def _ward_time(at: datetime) -> datetime:
+    if not MIN_YEAR <= at.year <= MAX_YEAR:
+        raise ValueError(f"time must fall in the years {MIN_YEAR}-{MAX_YEAR}")
+    return at
+
+
 DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="a database id")]
 DevicePathId = Annotated[str, Path(pattern=DEVICE_ID_PATTERN, description="a device id")]
 StorableText = Annotated[str, AfterValidator(_storable)]
+WardTime = Annotated[datetime, AfterValidator(_ward_time)]

@@ -80,6 +80,20 @@ async def test_patient_outside_the_users_wards_is_not_found(settings: Settings, 
         assert (await client.get("/api/v1/patients/999999999")).status_code == 404
 
 
+async def test_a_readings_window_at_the_end_of_time_is_refused_not_a_server_error(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    ward = _ward()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        patient_id = await _admit(client, ward)
+        url = f"/api/v1/patients/{patient_id}/readings"
+        for bound in ("until=0001-01-01T00:00:00Z", "since=9999-12-31T23:59:59Z"):
+            response = await client.get(f"{url}?{bound}")
+            assert response.status_code == 422, response.text
+            assert "years 1900-9998" in response.text
+        assert (await client.get(f"{url}?until=2026-11-23T12:00:00Z")).status_code == 200
+
+
 async def test_reads_and_actions_are_audited(settings: Settings, db_pool: asyncpg.Pool) -> None:
     ward = _ward()
     async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:

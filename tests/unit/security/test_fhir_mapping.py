@@ -38,7 +38,9 @@ def test_date_bounds(values: list[str], expected: tuple[datetime | None, datetim
     assert date_bounds(values) == expected
 
 
-@pytest.mark.parametrize("value", ["ap2026-11-21", "2026-13-01", "yesterday", "2026-11-21T10:00"])
+@pytest.mark.parametrize(
+    "value", ["ap2026-11-21", "2026-13-01", "yesterday", "2026-11-21T10:00", "9999-12-31", "9999-12-31T23:59:59Z"]
+)
 def test_unreadable_dates_are_bad_searches(value: str) -> None:
     with pytest.raises(BadSearch):
         date_bounds([value])

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from vward.api.deps import ClinicalUser, DbPool, ReaderUser, RequestId
-from vward.api.fields import DbId, DevicePathId, StorableText
+from vward.api.fields import DbId, DevicePathId, StorableText, WardTime
 from vward.api.scope import ensure_in_scope
 from vward.api.worklist import PatientSummary, summary_from_row, worst_first
 from vward.domain.patients import DeviceKind, Pathway
@@ -127,8 +127,8 @@ async def get_readings(
     pool: DbPool,
     principal: ReaderUser,
     request_id: RequestId,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: WardTime | None = None,
+    until: WardTime | None = None,
     metric: Annotated[list[StorableText] | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
 ) -> list[Reading]:
