@@ -2,7 +2,8 @@
 
 Public API:
 - `parse_ruleset(text, source="<text>") -> RuleSet` and `load_ruleset(path) -> RuleSet`; both raise
-  `RuleSetError` whose message lists every problem as `path.to.field: what is wrong` (shown to ops staff).
+  `RuleSetError` whose message lists every problem as `line N: path.to.field: what is wrong` (shown to ops
+  staff, who fix it in the text).
 - `default_ruleset() -> RuleSet`: the shipped rules/rulesets/default.yaml.
 - `RuleSet.for_pathway(pathway) -> PathwayRules`: the thresholds, trends and overdue plans in force for a
   pathway (the template's thresholds replace the base ones of the same metric; `enable`/`disable` switch
@@ -24,6 +25,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from rules.core.news2 import PARAMETERS
+from rules.core.yaml_lines import document_root, line_of
 from vward.domain.alerts import Severity
 from vward.domain.metrics import Metric
 from vward.domain.patients import Pathway
@@ -360,12 +362,15 @@ class RuleSet(_Strict):
         return max(spans, default=timedelta(0))
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, text: str) -> str:
+    root = document_root(text)
     lines = []
     for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"] if not str(part).startswith("function-"))
+        path = [part for part in problem["loc"] if not str(part).startswith("function-")]
+        where = ".".join(str(part) for part in path) or "(top level)"
+        line = line_of(root, path)
         message = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"  {where or '(top level)'}: {message}")
+        lines.append(f"  {'' if line is None else f'line {line}: '}{where}: {message}")
     return "\n".join(lines)
 
 
@@ -380,7 +385,7 @@ def parse_ruleset(text: str, source: str = "<text>") -> RuleSet:
     try:
         return RuleSet.model_validate(data)
     except ValidationError as exc:
-        raise RuleSetError(f"{source}: rule set is not valid:\n{_describe(exc)}") from None
+        raise RuleSetError(f"{source}: rule set is not valid:\n{_describe(exc, text)}") from None
 
 
 def load_ruleset(path: Path) -> RuleSet:

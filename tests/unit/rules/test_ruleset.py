@@ -148,6 +148,21 @@ def test_validation_errors_name_the_field(changes: dict[str, object], message: s
     assert message in str(raised.value)
 
 
+def test_validation_errors_give_the_line_to_fix() -> None:
+    wrong_severity = MINIMAL.replace("severity: medium}]", "severity: urgent}]")
+    as_json = json.dumps(yaml.safe_load(wrong_severity), indent=1)
+    json_line = next(n for n, line in enumerate(as_json.splitlines(), 1) if '"urgent"' in line)
+    for text, expected in [
+        (wrong_severity, "line 9: news2.alerts.0.severity: severity must be one of"),
+        (MINIMAL.split("  alerts:")[0], "line 7: news2.alerts: Field required"),  # missing: where its parent is
+        (MINIMAL.replace("escalation_by_severity:", "escalation_by_sevrity:"), "line 5: escalation_by_sevrity: Extra"),
+        (as_json, f"line {json_line}: news2.alerts.0.severity"),
+    ]:
+        with pytest.raises(RuleSetError) as raised:
+            parse_ruleset(text)
+        assert expected in str(raised.value)
+
+
 @pytest.mark.parametrize(("text", "message"), [("name: [unclosed", "not valid YAML"), ("- a list", "a mapping")])
 def test_unreadable_documents_are_rejected(text: str, message: str) -> None:
     with pytest.raises(RuleSetError, match=message):
