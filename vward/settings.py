@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         description="batches shrink to about this long, so urgent readings wait for no long batch in progress",
     )
     rules_ruleset: str = Field(default="default", description="name of the rule set whose published version runs")
+    ruleset_four_eyes: bool = Field(
+        default=True,
+        description="a rule set draft is published only by someone other than who wrote or last edited it",
+    )
     # Quiet patients are re-evaluated this often so that time-based rules (stale data, overdue) fire.
     rules_reeval_s: float = 60.0
     # No reading at all platform-wide for this long raises one system alert instead of one per patient.

@@ -2,13 +2,14 @@
 
 Bodies arrive here already validated by the rules layer; published versions are immutable (a trigger
 in 0020_rules.sql refuses any other change), so an alert's rule set version always means one body.
+With four eyes, a draft is published by someone other than its author and its last editor.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 
@@ -16,7 +17,10 @@ from vward.domain.users import SYSTEM, Principal
 from vward.storage.audit import record_audit
 from vward.storage.pool import Conn
 
-_COLUMNS = "id, name, version, status, body, created_by, created_at, published_by, published_at, publish_reason, shadow"
+_COLUMNS = (
+    "id, name, version, status, body, created_by, created_at, published_by, published_at, publish_reason, shadow,"
+    " edited_by"
+)
 
 # A stored body always carries the row's own name and version, whatever the author typed.
 _STAMPED = "jsonb_set(jsonb_set({body}::jsonb, '{{name}}', to_jsonb({name})), '{{version}}', to_jsonb({version}))"
@@ -35,10 +39,29 @@ class RuleSetRecord:
     published_at: datetime | None
     publish_reason: str | None
     shadow: bool
+    edited_by: str | None  # who last replaced the body; None: nobody since its author
+
+    def is_live(self, worker_ruleset: str) -> bool:
+        """Whether the rules worker evaluates this version: it runs the published version of the one name
+        it is configured with (`load_published(conn, settings.rules_ruleset)`), never any other."""
+        return self.status == "published" and self.name == worker_ruleset
 
 
 class RuleSetStateError(ValueError):
     """The action does not fit the rule set's status (e.g. editing a published version)."""
+
+
+class FourEyesError(ValueError):
+    """The would-be publisher wrote or last edited the draft; someone else must review and publish it."""
+
+
+def four_eyes_refusal(record: RuleSetRecord, username: str) -> str | None:
+    """Why `username` may not publish this draft under four eyes, or None if they may (`publish` applies
+    the same rule in its update)."""
+    if username not in (record.created_by, record.edited_by):
+        return None
+    did = "wrote" if username == record.created_by else "last edited"
+    return f"Four eyes: {username} {did} this draft; another user who may publish rule sets must review and publish it"
 
 
 def _record(row: asyncpg.Record) -> RuleSetRecord:
@@ -103,16 +126,22 @@ async def create_draft(
 
 
 async def update_draft(
-    conn: Conn, ruleset_id: int, *, body: dict[str, Any] | None = None, shadow: bool | None = None
+    conn: Conn,
+    ruleset_id: int,
+    *,
+    by: str,
+    body: dict[str, Any] | None = None,
+    shadow: bool | None = None,
 ) -> RuleSetRecord:
-    """Change a draft's body and/or shadow flag; anything but a draft is refused."""
+    """Change a draft's body (`by` becomes its last editor) and/or shadow flag; anything but a draft is refused."""
     row = await conn.fetchrow(
         f"UPDATE rule_sets SET body = {_STAMPED.format(body='coalesce($2, body)', name='name', version='version')},"
-        " shadow = coalesce($3, shadow)"
+        " shadow = coalesce($3, shadow), edited_by = CASE WHEN $2::jsonb IS NULL THEN edited_by ELSE $4 END"
         f" WHERE id = $1 AND status = 'draft' RETURNING {_COLUMNS}",
         ruleset_id,
         body,
         shadow,
+        by,
     )
     if row is None:
         raise RuleSetStateError(await _why_not_draft(conn, ruleset_id))
@@ -127,9 +156,16 @@ async def _why_not_draft(conn: Conn, ruleset_id: int) -> str:
 
 
 async def publish(
-    conn: asyncpg.Connection, ruleset_id: int, *, principal: Principal, reason: str, request_id: str | None
+    conn: asyncpg.Connection,
+    ruleset_id: int,
+    *,
+    principal: Principal,
+    reason: str,
+    request_id: str | None,
+    four_eyes: bool,
 ) -> RuleSetRecord:
-    """Publish a draft, retiring the version it replaces; who and why go to the row and the audit log."""
+    """Publish a draft, retiring the version it replaces; who and why go to the row and the audit log.
+    The four-eyes check is part of the update, so an edit committed meanwhile is judged too."""
     async with conn.transaction():
         name = await conn.fetchval("SELECT name FROM rule_sets WHERE id = $1", ruleset_id)
         if name is None:
@@ -143,13 +179,16 @@ async def publish(
         )
         row = await conn.fetchrow(
             "UPDATE rule_sets SET status = 'published', shadow = false, published_by = $2, published_at = now(),"
-            f" publish_reason = $3 WHERE id = $1 AND status = 'draft' RETURNING {_COLUMNS}",
+            " publish_reason = $3 WHERE id = $1 AND status = 'draft'"
+            " AND NOT ($4 AND $2 IN (created_by, coalesce(edited_by, created_by)))"
+            f" RETURNING {_COLUMNS}",
             ruleset_id,
             principal.username,
             reason,
+            four_eyes,
         )
         if row is None:
-            raise RuleSetStateError(await _why_not_draft(conn, ruleset_id))
+            await _refuse_publication(conn, ruleset_id, principal.username, four_eyes)
         record = _record(row)
         await record_audit(
             conn,
@@ -163,9 +202,21 @@ async def publish(
                 "version": record.version,
                 "reason": reason,
                 "retired_version": previous["version"] if previous else None,
+                "author": record.created_by,
+                "edited_by": record.edited_by,
+                "four_eyes": four_eyes,
             },
         )
         return record
+
+
+async def _refuse_publication(conn: Conn, ruleset_id: int, username: str, four_eyes: bool) -> NoReturn:
+    """Why the publishing update matched no row: four eyes, else not a draft (or no such rule set)."""
+    current = await get_ruleset(conn, ruleset_id)
+    refusal = four_eyes_refusal(current, username) if four_eyes and current and current.status == "draft" else None
+    if refusal is not None:
+        raise FourEyesError(refusal)
+    raise RuleSetStateError(await _why_not_draft(conn, ruleset_id))
 
 
 async def get_ruleset(conn: Conn, ruleset_id: int) -> RuleSetRecord | None:

@@ -18,14 +18,15 @@ from vward.settings import Settings
 
 @asynccontextmanager
 async def rules_api(
-    settings: Settings, pool: asyncpg.Pool, role: Role, wards: tuple[str, ...] = ()
+    settings: Settings, pool: asyncpg.Pool, role: Role, wards: tuple[str, ...] = (), username: str | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
+    """Acting as `username` (default: `<role>-tester`), e.g. two people of one role for four eyes."""
     app = FastAPI()
     app.state.settings = settings
     app.state.pool = pool
     app.include_router(alerts.router)
     app.include_router(rulesets.router)
-    principal = Principal(username=f"{role.value}-tester", role=role, wards=wards)
+    principal = Principal(username=username or f"{role.value}-tester", role=role, wards=wards)
     app.dependency_overrides[current_principal] = lambda: principal
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         yield client

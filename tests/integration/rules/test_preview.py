@@ -76,6 +76,39 @@ async def test_preview_api_counts_the_candidates_extra_alerts_beside_the_publish
     assert audit == 1
 
 
+async def test_preview_replays_the_unsaved_text_and_refuses_a_broken_one(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    ward = f"PreviewWard-{uuid.uuid4().hex[:6]}"
+    await _half_hour_at_92(db_pool, ward)
+    async with rules_api(settings, db_pool, Role.CLINICIAN, (ward,)) as api:
+        yaml_body = {"Content-Type": "application/yaml"}
+        saved = (await api.post("/api/v1/rulesets", content=DEFAULT_RULESET_PATH.read_text(), headers=yaml_body)).json()
+        as_saved = await api.post(f"/api/v1/rulesets/{saved['id']}/preview", json={"days": 1})
+        unsaved = await api.post(f"/api/v1/rulesets/{saved['id']}/preview", json={"days": 1, "draft": _stricter_spo2()})
+        broken = _stricter_spo2().replace("hold_minutes: 5", "hold_minutes: soon")
+        refused = await api.post(f"/api/v1/rulesets/{saved['id']}/preview", json={"days": 1, "draft": broken})
+        renamed = await api.post(
+            f"/api/v1/rulesets/{saved['id']}/preview",
+            json={"draft": _stricter_spo2().replace("name: default", "name: x")},
+        )
+    spo2_low = [
+        {r["rule_id"]: (r["candidate"], r["published"]) for r in answer.json()["per_rule"]}.get("threshold:spo2:low")
+        for answer in (as_saved, unsaved)
+    ]
+    assert spo2_low == [None, (1, 0)]  # the stored draft is the default; only the unsaved text is stricter
+    assert unsaved.json()["candidate"]["rule_set"] == f"default@{saved['version']} (unsaved)"
+    assert refused.status_code == 422
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if "hold_minutes: soon" in text)
+    assert f"line {line}: thresholds." in refused.json()["detail"]
+    assert renamed.status_code == 422
+    assert "belongs to rule set 'default'" in renamed.json()["detail"]
+    audit = await db_pool.fetch(
+        "SELECT detail FROM audit_log WHERE action = 'ruleset.preview' AND object_id = $1", str(saved["id"])
+    )
+    assert sorted(a["detail"]["unsaved"] for a in audit) == [False, True]
+
+
 async def test_rules_preview_cli_prints_the_report(database_url: str, db_pool: asyncpg.Pool, tmp_path: Path) -> None:
     patient_id = await _half_hour_at_92(db_pool, f"PreviewWard-{uuid.uuid4().hex[:6]}")
     candidate = tmp_path / "stricter.yaml"

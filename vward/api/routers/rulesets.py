@@ -1,6 +1,7 @@
-"""Rule sets: list and read versions, write drafts (YAML or JSON), run a draft in shadow, publish with a
-reason (ops and admin only), and preview a candidate against stored readings. Also the per-patient
-adjustment of a rule set: threshold overrides with a reason and an expiry."""
+"""Rule sets: list and read versions (which one the rules worker runs), write drafts (YAML or JSON), run a
+draft in shadow, publish with a reason (ops and admin only; with four eyes, not the draft's own author or
+last editor), and preview or diff a version, or the editor's unsaved text, against what runs. Also the
+per-patient adjustment of a rule set: threshold overrides with a reason and an expiry."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from rules.core.ruleset import RuleSet, RuleSetError
+from rules.core.ruleset import RuleSet
 from rules.preview import preview_against_published
-from rules.service import parse_document
 from vward.api.deps import (
     AppSettings,
     ClinicalUser,
@@ -26,6 +26,19 @@ from vward.api.deps import (
     require_roles,
 )
 from vward.api.fields import DbId, StorableText
+from vward.api.ruleset_views import (
+    MAX_RULESET_BYTES,
+    CandidateRequest,
+    Presented,
+    Presenter,
+    RuleSetDetail,
+    RuleSetDiff,
+    RuleSetSummary,
+    candidate,
+    diff_against,
+    same_rule_set,
+    validated,
+)
 from vward.domain.alerts import Role
 from vward.domain.metrics import Metric
 from vward.domain.users import Principal
@@ -34,16 +47,16 @@ from vward.storage import rulesets as store
 from vward.storage import ward as ward_store
 from vward.storage.audit import record_audit
 from vward.storage.evaluation import requeue
-from vward.storage.rulesets import RuleSetRecord, RuleSetStateError
+from vward.storage.rulesets import FourEyesError, RuleSetRecord, RuleSetStateError
 from vward.storage.shadow import shadow_summary
 
 router = APIRouter(prefix="/api/v1", tags=["rule sets"])
 
 AuthorUser = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.OPS, Role.ADMIN))]
 
-_MAX_BODY_BYTES = 256 * 1024
 MAX_OVERRIDE = timedelta(days=90)  # an override outliving a quarter's review is a forgotten one
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such rule set"}}
+_NOTHING_LIVE: dict[int | str, dict[str, Any]] = {409: {"description": "No version of the rule set to compare with"}}
 _RULESET_BODY = {
     "requestBody": {
         "required": True,
@@ -56,40 +69,12 @@ _RULESET_BODY = {
 }
 
 
-class RuleSetSummary(BaseModel):
-    id: int
-    name: str
-    version: int
-    status: str
-    shadow: bool
-    created_by: str
-    created_at: datetime
-    published_by: str | None
-    published_at: datetime | None
-    publish_reason: str | None
-
-
-class RuleSetDetail(RuleSetSummary):
-    body: dict[str, Any]
-
-
-def _summary(record: RuleSetRecord) -> RuleSetSummary:
-    return RuleSetSummary(**{k: getattr(record, k) for k in RuleSetSummary.model_fields})
-
-
-def _detail(record: RuleSetRecord) -> RuleSetDetail:
-    return RuleSetDetail(**_summary(record).model_dump(), body=record.body)
-
-
 async def _parsed_body(request: Request) -> tuple[RuleSet, dict[str, Any]]:
-    """The request body as a validated rule set and its document; 413 when huge, 422 listing every problem."""
+    """The request body as a validated rule set and its document; 413 when huge, else as `validated`."""
     raw = await request.body()
-    if len(raw) > _MAX_BODY_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"A rule set is at most {_MAX_BODY_BYTES} bytes")
-    try:
-        return parse_document(raw.decode("utf-8", errors="replace"), source="request body")
-    except RuleSetError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    if len(raw) > MAX_RULESET_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"A rule set is at most {MAX_RULESET_BYTES} bytes")
+    return validated(raw.decode("utf-8", errors="replace"), "request body")
 
 
 async def _found(pool: asyncpg.Pool, ruleset_id: int) -> RuleSetRecord:
@@ -101,15 +86,15 @@ async def _found(pool: asyncpg.Pool, ruleset_id: int) -> RuleSetRecord:
 
 @router.get("/rulesets", response_model=list[RuleSetSummary])
 async def list_rulesets(
-    pool: DbPool, _: CurrentUser, name: Annotated[StorableText | None, Query(max_length=100)] = None
+    pool: DbPool, view: Presented, name: Annotated[StorableText | None, Query(max_length=100)] = None
 ) -> list[RuleSetSummary]:
     """Every version, newest first per name."""
-    return [_summary(r) for r in await store.list_rulesets(pool, name)]
+    return [view.summary(r) for r in await store.list_rulesets(pool, name)]
 
 
 @router.get("/rulesets/{ruleset_id}", response_model=RuleSetDetail, responses=_NOT_FOUND)
-async def get_ruleset(ruleset_id: DbId, pool: DbPool, _: CurrentUser) -> RuleSetDetail:
-    return _detail(await _found(pool, ruleset_id))
+async def get_ruleset(ruleset_id: DbId, pool: DbPool, view: Presented) -> RuleSetDetail:
+    return view.detail(await _found(pool, ruleset_id))
 
 
 @router.post(
@@ -120,6 +105,7 @@ async def create_draft(
     pool: DbPool,
     principal: AuthorUser,
     request_id: RequestId,
+    view: Presented,
     shadow: bool = False,
 ) -> RuleSetDetail:
     """A new draft version of the rule set the body names; `shadow=true` evaluates it live, silently."""
@@ -129,22 +115,18 @@ async def create_draft(
             conn, name=ruleset.name, body=document, created_by=principal.username, shadow=shadow
         )
         await _audit(conn, principal, "ruleset.draft", request_id, record, {"shadow": shadow})
-    return _detail(record)
+    return view.detail(record)
 
 
 @router.put("/rulesets/{ruleset_id}", response_model=RuleSetDetail, responses=_NOT_FOUND, openapi_extra=_RULESET_BODY)
 async def replace_draft(
-    ruleset_id: DbId, request: Request, pool: DbPool, principal: AuthorUser, request_id: RequestId
+    ruleset_id: DbId, request: Request, pool: DbPool, principal: AuthorUser, request_id: RequestId, view: Presented
 ) -> RuleSetDetail:
-    """Replace a draft's body; published and retired versions never change (409)."""
+    """Replace a draft's body, which makes you its last editor; published and retired versions never change (409)."""
     current = await _found(pool, ruleset_id)
     ruleset, document = await _parsed_body(request)
-    if ruleset.name != current.name:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"This draft belongs to rule set {current.name!r}; the body names {ruleset.name!r}",
-        )
-    return await _change_draft(pool, principal, request_id, ruleset_id, body=document)
+    same_rule_set(current, ruleset)
+    return await _change_draft(pool, principal, request_id, view, ruleset_id, body=document)
 
 
 class ShadowSwitch(BaseModel):
@@ -155,17 +137,18 @@ class ShadowSwitch(BaseModel):
 
 @router.patch("/rulesets/{ruleset_id}", response_model=RuleSetDetail, responses=_NOT_FOUND)
 async def set_shadow(
-    ruleset_id: DbId, switch: ShadowSwitch, pool: DbPool, principal: AuthorUser, request_id: RequestId
+    ruleset_id: DbId, switch: ShadowSwitch, pool: DbPool, principal: AuthorUser, request_id: RequestId, view: Presented
 ) -> RuleSetDetail:
     """Run a draft in shadow (evaluated live, never notifies, would-be alerts recorded) or stop it."""
     await _found(pool, ruleset_id)
-    return await _change_draft(pool, principal, request_id, ruleset_id, shadow=switch.shadow)
+    return await _change_draft(pool, principal, request_id, view, ruleset_id, shadow=switch.shadow)
 
 
 async def _change_draft(
     pool: asyncpg.Pool,
     principal: Principal,
     request_id: str,
+    view: Presenter,
     ruleset_id: DbId,
     *,
     body: dict[str, Any] | None = None,
@@ -173,12 +156,12 @@ async def _change_draft(
 ) -> RuleSetDetail:
     async with pool.acquire() as conn, conn.transaction():
         try:
-            record = await store.update_draft(conn, ruleset_id, body=body, shadow=shadow)
+            record = await store.update_draft(conn, ruleset_id, by=principal.username, body=body, shadow=shadow)
         except RuleSetStateError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         changed = {"body": body is not None, "shadow": shadow}
         await _audit(conn, principal, "ruleset.update", request_id, record, changed)
-    return _detail(record)
+    return view.detail(record)
 
 
 class ShadowCount(BaseModel):
@@ -204,31 +187,61 @@ class Publication(BaseModel):
     reason: StorableText = Field(min_length=3, max_length=2000, description="why this version goes live (audited)")
 
 
-@router.post("/rulesets/{ruleset_id}/publish", response_model=RuleSetDetail, responses=_NOT_FOUND)
+_PUBLISH_REFUSALS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Your role may not publish, or four eyes: you wrote or last edited this draft"},
+    409: {"description": "Only a draft can be published"},
+}
+
+
+@router.post("/rulesets/{ruleset_id}/publish", response_model=RuleSetDetail, responses=_NOT_FOUND | _PUBLISH_REFUSALS)
 async def publish(
-    ruleset_id: DbId, publication: Publication, pool: DbPool, principal: OpsUser, request_id: RequestId
+    ruleset_id: DbId,
+    publication: Publication,
+    pool: DbPool,
+    principal: OpsUser,
+    request_id: RequestId,
+    view: Presented,
 ) -> RuleSetDetail:
-    """Make a draft the live version; the one it replaces is retired. Alerts keep their own version."""
+    """Publish a draft; the published version it replaces is retired. Alerts keep their own version. It
+    runs (is live) when it is a version of the rule set the worker evaluates (VWARD_RULES_RULESET)."""
     await _found(pool, ruleset_id)
     async with pool.acquire() as conn:
         try:
             record = await store.publish(
-                conn, ruleset_id, principal=principal, reason=publication.reason, request_id=request_id
+                conn,
+                ruleset_id,
+                principal=principal,
+                reason=publication.reason,
+                request_id=request_id,
+                four_eyes=view.four_eyes,
             )
+        except FourEyesError as exc:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
         except RuleSetStateError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    return _detail(record)
+    return view.detail(record)
 
 
-class PreviewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@router.post("/rulesets/{ruleset_id}/diff", response_model=RuleSetDiff, responses=_NOT_FOUND | _NOTHING_LIVE)
+async def diff_ruleset(
+    ruleset_id: DbId, request: CandidateRequest, pool: DbPool, _: AuthorUser, view: Presented
+) -> RuleSetDiff:
+    """What this version, or the editor's unsaved text, changes against the version that runs, per rule and
+    as a unified diff: what a reviewer reads before publishing."""
+    compared = candidate(await _found(pool, ruleset_id), request.draft)
+    live = await store.load_published(pool, view.worker_ruleset)
+    if live is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"Rule set {view.worker_ruleset!r} has no published version")
+    return diff_against(live, compared, view)
 
+
+class PreviewRequest(CandidateRequest):
     days: float = Field(default=7, gt=0, le=14, description="how far back to replay")
     until: AwareDatetime | None = Field(default=None, description="end of the window (default: now)")
     patient_ids: list[int] | None = Field(default=None, max_length=2000, description="only these patients")
 
 
-@router.post("/rulesets/{ruleset_id}/preview", response_model=dict[str, Any], responses=_NOT_FOUND)
+@router.post("/rulesets/{ruleset_id}/preview", response_model=dict[str, Any], responses=_NOT_FOUND | _NOTHING_LIVE)
 async def preview_ruleset(
     ruleset_id: DbId,
     request: PreviewRequest,
@@ -237,15 +250,16 @@ async def preview_ruleset(
     principal: AuthorUser,
     request_id: RequestId,
 ) -> dict[str, Any]:
-    """Replay this version and the published one over stored readings of your wards: alerts per
-    patient-day, per rule and per nurse shift, side by side (no patient data in the answer)."""
+    """Replay this version (or the editor's unsaved text) and the published one over stored readings of
+    your wards: alerts per patient-day, per rule and per nurse shift, side by side (no patient data in the
+    answer)."""
     record = await _found(pool, ruleset_id)
-    candidate = (f"{record.name}@{record.version}", RuleSet.model_validate(record.body))
+    compared = candidate(record, request.draft)
     dsn, processes = settings.database_url, settings.rules_preview_processes
     try:
         report = await preview_against_published(
             pool,
-            candidate,
+            (compared.label, compared.rules),
             name=record.name,
             days=request.days,
             until=request.until or datetime.now(UTC),
@@ -257,7 +271,12 @@ async def preview_ruleset(
     except LookupError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     async with pool.acquire() as conn:
-        detail = {"days": request.days, "patients": report.patients, "readings": report.readings}
+        detail = {
+            "days": request.days,
+            "patients": report.patients,
+            "readings": report.readings,
+            "unsaved": request.draft is not None,
+        }
         await _audit(conn, principal, "ruleset.preview", request_id, record, detail)
     return report.to_json()
 
