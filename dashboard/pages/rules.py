@@ -1,5 +1,6 @@
-"""Rule sets for ops: versions, a YAML draft editor with the API's validation messages, a burden preview
-of the draft against the published set, and publishing with a reason."""
+"""Rule sets for ops: versions (the API says which one runs), a YAML draft editor with the API's validation
+messages, a burden preview and a diff against the live set of what the editor holds (saved or not), and
+publishing with a reason, by someone other than the draft's author when four eyes is on."""
 
 from __future__ import annotations
 
@@ -15,7 +16,21 @@ from dashboard.context import Context
 from dashboard.figures.burden import preview_figure
 from dashboard.formatting import DAY_TIME, local_time, severity_name
 
-STATUS_TEXT = {"published": "● Published (live)", "draft": "✎ Draft", "retired": "○ Retired"}
+STATUS_TEXT = {"draft": "✎ Draft", "retired": "○ Retired"}
+
+
+def status_text(version: dict[str, Any]) -> str:
+    """Only the version the rules worker evaluates is live (the API's `live`); a published version of
+    another rule set is published but never runs."""
+    if version["status"] == "published":
+        return "● Published (live)" if version["live"] else "◐ Published, not live"
+    status = str(version["status"])
+    return STATUS_TEXT.get(status, status)
+
+
+def authorship(version: dict[str, Any]) -> str:
+    edited = f", last edited by {version['edited_by']}" if version["edited_by"] else ""
+    return f"by {version['created_by']}{edited}"
 
 
 def ruleset_yaml(body: dict[str, Any]) -> str:
@@ -30,8 +45,8 @@ def versions_table(rulesets: list[dict[str, Any]], selected: int | None, tz: str
             [
                 html.Td(r["name"]),
                 html.Td(f"v{r['version']}"),
-                html.Td(STATUS_TEXT.get(r["status"], r["status"]) + (" · shadow" if r["shadow"] else "")),
-                html.Td(f"{local_time(r['created_at'], tz, DAY_TIME)} by {r['created_by']}"),
+                html.Td(status_text(r) + (" · shadow" if r["shadow"] else "")),
+                html.Td(f"{local_time(r['created_at'], tz, DAY_TIME)} {authorship(r)}"),
                 html.Td(
                     f"{local_time(r['published_at'], tz, DAY_TIME)} by {r['published_by']}" if r["published_at"] else ""
                 ),
@@ -80,6 +95,7 @@ def layout() -> html.Div:
                                 dmc.Button(
                                     "Preview alert burden", id="ruleset-preview-run", n_clicks=0, variant="outline"
                                 ),
+                                dmc.Button("Compare with live", id="ruleset-diff-run", n_clicks=0, variant="outline"),
                                 dmc.Button(
                                     "Start shadow run",
                                     id="ruleset-shadow",
@@ -92,6 +108,8 @@ def layout() -> html.Div:
                         html.Div(id="ruleset-message", role="status"),
                         html.Div(id="ruleset-shadow-alerts"),
                         html.Div(id="ruleset-preview"),
+                        html.Div(id="ruleset-diff"),
+                        html.Div(id="ruleset-authorship"),
                         dmc.Group(
                             [
                                 dmc.TextInput(
@@ -150,6 +168,8 @@ def register(app: Dash, ctx: Context) -> None:
         Output("ruleset-shadow", "children"),
         Output("ruleset-shadow", "disabled"),
         Output("ruleset-shadow-alerts", "children"),
+        Output("ruleset-diff", "children"),
+        Output("ruleset-authorship", "children"),
         Input("ruleset-selected", "data"),
         Input("rulesets-version", "data"),
         State("session", "data"),
@@ -157,7 +177,7 @@ def register(app: Dash, ctx: Context) -> None:
     )
     async def show_version(selected: int | None, _: Any, session: dict[str, Any] | None) -> Any:
         if not session or selected is None:
-            return (no_update,) * 8
+            return (no_update,) * 10
         try:
             detail = await ctx.api.get(session["token"], f"/rulesets/{selected}")
             shadow = (
@@ -166,20 +186,22 @@ def register(app: Dash, ctx: Context) -> None:
                 else None
             )
         except ApiError as exc:
-            return exc.detail, "", "Save as new draft", True, None, "Start shadow run", True, None
+            return exc.detail, "", "Save as new draft", True, None, "Start shadow run", True, None, None, None
         draft = detail["status"] == "draft"
-        title = f"{detail['name']} v{detail['version']} · {STATUS_TEXT.get(detail['status'], detail['status'])}"
+        title = f"{detail['name']} v{detail['version']} · {status_text(detail)}"
         if detail["shadow"]:
             title += " · running in shadow"
         return (
             title,
             ruleset_yaml(detail["body"]),
             "Save draft" if draft else "Save as new draft",
-            not draft,
+            not draft or detail["four_eyes_refusal"] is not None,
             None,
             "Stop shadow run" if detail["shadow"] else "Start shadow run",
             not draft,
             None if shadow is None else shadow_table(shadow),
+            None,
+            publishing_note(detail),
         )
 
     @app.callback(
@@ -237,18 +259,37 @@ def register(app: Dash, ctx: Context) -> None:
     @app.callback(
         Output("ruleset-preview", "children", allow_duplicate=True),
         Input("ruleset-preview-run", "n_clicks"),
+        State("ruleset-yaml", "value"),
         State("ruleset-selected", "data"),
         State("session", "data"),
         prevent_initial_call=True,
     )
-    async def preview(_: int, selected: int | None, session: dict[str, Any] | None) -> Any:
+    async def preview(_: int, text: str | None, selected: int | None, session: dict[str, Any] | None) -> Any:
+        """Replays what the editor holds, saved or not: a preview of the last saved text would mislead."""
         if not session or selected is None:
             return no_update
         try:
-            result = await ctx.api.post(session["token"], f"/rulesets/{selected}/preview", {})
+            result = await ctx.api.post(session["token"], f"/rulesets/{selected}/preview", unsaved(text))
         except ApiError as exc:
-            return dmc.Alert(exc.detail, color="red", title="Preview failed")
+            return failure(exc, "Preview failed")
         return dcc.Graph(figure=preview_figure(result), config={"displayModeBar": False}, id="ruleset-preview-graph")
+
+    @app.callback(
+        Output("ruleset-diff", "children", allow_duplicate=True),
+        Input("ruleset-diff-run", "n_clicks"),
+        State("ruleset-yaml", "value"),
+        State("ruleset-selected", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def compare(_: int, text: str | None, selected: int | None, session: dict[str, Any] | None) -> Any:
+        if not session or selected is None:
+            return no_update
+        try:
+            answer = await ctx.api.post(session["token"], f"/rulesets/{selected}/diff", unsaved(text))
+        except ApiError as exc:
+            return failure(exc, "Comparison failed")
+        return diff_view(answer)
 
     @app.callback(
         Output("ruleset-message", "children", allow_duplicate=True),
@@ -269,7 +310,7 @@ def register(app: Dash, ctx: Context) -> None:
             done = await ctx.api.post(session["token"], f"/rulesets/{selected}/publish", {"reason": reason})
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Not published"), no_update, no_update
-        message = dmc.Alert(f"{done['name']} v{done['version']} is now live.", color="green", id="ruleset-published")
+        message = dmc.Alert(published_text(done), color="green", id="ruleset-published")
         return message, datetime.now(UTC).isoformat(), done["id"]
 
 
@@ -300,4 +341,48 @@ def validation_message(exc: ApiError) -> Any:
     lines = [line for line in exc.detail.splitlines() if line.strip()]
     return dmc.Alert(
         html.Ul([html.Li(line) for line in lines]), color="red", title="The rule set is not valid", id="ruleset-invalid"
+    )
+
+
+def unsaved(text: str | None) -> dict[str, Any]:
+    """The editor's text for the API to judge; an empty editor means the version as stored."""
+    return {"draft": text} if (text or "").strip() else {}
+
+
+def failure(exc: ApiError, title: str) -> Any:
+    """A refused text lists its problems line by line; anything else is one message."""
+    return validation_message(exc) if exc.status == 422 else dmc.Alert(exc.detail, color="red", title=title)
+
+
+def published_text(done: dict[str, Any]) -> str:
+    name = f"{done['name']} v{done['version']}"
+    if done["live"]:
+        return f"{name} is now live."
+    return f"{name} is published but not live: the rules worker evaluates another rule set."
+
+
+def publishing_note(detail: dict[str, Any]) -> Any:
+    """Who wrote the version, and, under four eyes, why this user may not publish it."""
+    written = dmc.Text(f"Written {authorship(detail)}.", size="sm", id="ruleset-author")
+    if detail["four_eyes_refusal"] is None:
+        return written
+    refusal = dmc.Alert(detail["four_eyes_refusal"], color="yellow", title="You cannot publish this draft")
+    return dmc.Stack([written, html.Div(refusal, id="ruleset-four-eyes")], gap="xs")
+
+
+def diff_view(answer: dict[str, Any]) -> Any:
+    """Per rule what changes against the live version, then the YAML diff for the detail."""
+    live = f"{answer['live']['name']} v{answer['live']['version']}"
+    if not answer["changes"]:
+        return dmc.Text(f"No rule differs from the live version, {live}.", id="ruleset-diff-summary")
+    items = [
+        html.Li(f"{c['section']}{'' if c['item'] is None else ' ' + c['item']}: {c['change']}")
+        for c in answer["changes"]
+    ]
+    return dmc.Stack(
+        [
+            dmc.Title(f"{answer['candidate']} against the live version, {live}", order=3, size="h5"),
+            html.Ul(items, id="ruleset-diff-summary"),
+            html.Pre(answer["unified"], id="ruleset-diff-text", style={"maxHeight": "24rem", "overflow": "auto"}),
+        ]
     )

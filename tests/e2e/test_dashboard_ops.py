@@ -1,4 +1,5 @@
-"""In a real browser: an ops user edits, previews and publishes a rule set; roles keep pages apart."""
+"""In a real browser: an ops user edits, previews and diffs a rule set, a second one publishes it (four eyes);
+roles keep pages apart."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from rules.service import seed_default_ruleset
 from tests.e2e.support.browser import screenshot, sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, serve_platform
 from vward.domain.alerts import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-VIEWPORT = {"width": 1440, "height": 1100}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 1100}
 
 DEFAULT_RULESET = Path(__file__).resolve().parents[2] / "rules" / "rulesets" / "default.yaml"
 
@@ -26,7 +29,14 @@ DEFAULT_RULESET = Path(__file__).resolve().parents[2] / "rules" / "rulesets" / "
 def platform(database_url: str) -> Iterator[Platform]:
     with serve_platform(database_url) as running:
         running.seed([SeedPatient("Amber Ames", 6, "medium", alert_severity=2)])
+        running.run(_seed_default_ruleset(running.pool))
         yield running
+
+
+async def _seed_default_ruleset(pool: asyncpg.Pool) -> None:
+    """The live rule set, as the rules worker seeds it on its first start."""
+    async with pool.acquire() as conn:
+        await seed_default_ruleset(conn)
 
 
 @pytest.fixture
@@ -48,24 +58,33 @@ def open_version(page: Page, name: str, version: int) -> None:
     expect(page.locator("#ruleset-title")).to_contain_text(f"{name} v{version}")
 
 
-def has_preview(platform: Platform) -> bool:
-    return "/api/v1/rulesets/{ruleset_id}/preview" in httpx.get(f"{platform.base_url}/openapi.json").text
-
-
-def test_an_ops_user_edits_previews_and_publishes_a_rule_change(
-    platform: Platform, page: Page, ruleset_name: str
+def test_an_ops_user_edits_previews_and_a_second_publishes_a_rule_change(
+    platform: Platform, page: Page, browser: Browser, ruleset_name: str
 ) -> None:
-    username, password = platform.user(Role.OPS)
-    sign_in(page, platform.base_url, username, password)
+    author, password = platform.user(Role.OPS)
+    sign_in(page, platform.base_url, author, password)
     expect(page.get_by_role("heading", name="Rule sets")).to_be_visible()  # ops land here, not on patients
+    live = page.locator("tr.ruleset-published", has=page.get_by_role("cell", name="default", exact=True))
+    expect(live).to_contain_text("● Published (live)")  # the rule set the worker evaluates
     open_version(page, ruleset_name, 1)
+    expect(page.locator("#ruleset-title")).to_contain_text("◐ Published, not live")  # published, never evaluated
     editor = page.get_by_label("Rule set (YAML)")
     text = editor.input_value()
     assert "incomplete_severity: low" in text
     editor.fill(text.replace("incomplete_severity: low", "incomplete_severity: info"))
+
+    # Before saving: the preview and the diff judge what the editor holds.
+    page.get_by_role("button", name="Preview alert burden").click()
+    expect(page.locator("#ruleset-preview-graph")).to_contain_text(f"{ruleset_name}@1 (unsaved)")
+    page.get_by_role("button", name="Compare with live").click()
+    expect(page.locator("#ruleset-diff-summary")).to_contain_text("news2: changed")
+    expect(page.locator("#ruleset-diff-text")).to_contain_text("+  incomplete_severity: info")
+
     page.get_by_role("button", name="Save as new draft").click()
     expect(page.locator("#ruleset-saved")).to_contain_text(f"Saved {ruleset_name} v2 as a draft")
     expect(page.locator("#ruleset-title")).to_contain_text(f"{ruleset_name} v2 · ✎ Draft")
+    expect(page.locator("#ruleset-four-eyes")).to_contain_text(f"Four eyes: {author} wrote this draft")
+    expect(page.get_by_role("button", name="Publish this draft")).to_be_disabled()
 
     page.get_by_role("button", name="Start shadow run").click()
     expect(page.locator("#ruleset-shadow-done")).to_contain_text("running in shadow")
@@ -75,22 +94,32 @@ def test_an_ops_user_edits_previews_and_publishes_a_rule_change(
     assert shadow[0]["shadow"] is True
 
     page.get_by_role("button", name="Preview alert burden").click()
-    if has_preview(platform):
-        expect(page.locator("#ruleset-preview-graph")).to_contain_text("draft against published")
-    else:
-        expect(page.locator("#ruleset-preview")).to_contain_text("Not available")
+    expect(page.locator("#ruleset-preview-graph")).to_contain_text("draft against published")
     screenshot(page, "rule-sets")
 
-    page.get_by_label("Reason for publishing (audited)").fill("Incomplete NEWS2 is informational on this ward")
-    page.get_by_role("button", name="Publish this draft").click()
-    expect(page.locator("#ruleset-published")).to_contain_text(f"{ruleset_name} v2 is now live")
+    reviewer, reviewer_password = platform.user(Role.OPS)
+    context = browser.new_context(viewport=VIEWPORT)
+    second = context.new_page()
+    sign_in(second, platform.base_url, reviewer, reviewer_password, path="/dash/rules")
+    open_version(second, ruleset_name, 2)
+    expect(second.locator("#ruleset-author")).to_contain_text(f"Written by {author}.")
+    expect(second.locator("#ruleset-four-eyes")).to_have_count(0)
+    second.get_by_label("Reason for publishing (audited)").fill("Incomplete NEWS2 is informational on this ward")
+    second.get_by_role("button", name="Publish this draft").click()
+    expect(second.locator("#ruleset-published")).to_contain_text(f"{ruleset_name} v2 is published but not live")
+    expect(second.locator("#ruleset-title")).to_contain_text(f"{ruleset_name} v2 · ◐ Published, not live")
+    context.close()
     rows = platform.fetch(
-        "SELECT version, status, publish_reason FROM rule_sets WHERE name = $1 ORDER BY version", ruleset_name
+        "SELECT version, status, publish_reason, published_by FROM rule_sets WHERE name = $1 ORDER BY version",
+        ruleset_name,
     )
     assert [(r["version"], r["status"]) for r in rows] == [(1, "retired"), (2, "published")]
-    assert rows[1]["publish_reason"] == "Incomplete NEWS2 is informational on this ward"
-    audit = platform.fetch("SELECT action FROM audit_log WHERE username = $1 AND object_type = 'rule_set'", username)
-    assert {r["action"] for r in audit} >= {"ruleset.draft"}
+    assert (rows[1]["publish_reason"], rows[1]["published_by"]) == (
+        "Incomplete NEWS2 is informational on this ward",
+        reviewer,
+    )
+    audit = platform.fetch("SELECT action FROM audit_log WHERE username = $1 AND object_type = 'rule_set'", author)
+    assert {r["action"] for r in audit} >= {"ruleset.draft", "ruleset.preview"}
 
 
 def test_an_invalid_draft_is_refused_with_the_validation_messages(

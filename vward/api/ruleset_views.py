@@ -103,19 +103,26 @@ class CandidateRequest(BaseModel):
 class Candidate:
     """A version, or unsaved text for it, to compare with what runs."""
 
-    label: str
+    record: RuleSetRecord
     rules: RuleSet
     document: dict[str, Any]
 
+    @property
+    def unsaved(self) -> bool:
+        return self.document != self.record.body
+
+    @property
+    def label(self) -> str:
+        return f"{self.record.name}@{self.record.version}{' (unsaved)' if self.unsaved else ''}"
+
 
 def candidate(record: RuleSetRecord, draft: str | None) -> Candidate:
-    """The unsaved text when one is sent (what the editor shows is what gets judged), else the stored version."""
-    label = f"{record.name}@{record.version}"
+    """The text when one is sent (what the editor shows is what gets judged), else the stored version."""
     if draft is None:
-        return Candidate(label, RuleSet.model_validate(record.body), record.body)
+        return Candidate(record, RuleSet.model_validate(record.body), record.body)
     rules, document = validated(draft, "unsaved draft")
     same_rule_set(record, rules)
-    return Candidate(f"{label} (unsaved)", rules, document)
+    return Candidate(record, rules, document)
 
 
 class RuleChange(BaseModel):
@@ -126,7 +133,9 @@ class RuleChange(BaseModel):
 
 class RuleSetDiff(BaseModel):
     live: RuleSetSummary = Field(description="the version the rules worker evaluates, compared against")
-    candidate: str = Field(description="what was compared: name@version, '(unsaved)' for the editor's text")
+    candidate: str = Field(
+        description="what was compared: name@version, then '(unsaved)' when the editor's text differs from it"
+    )
     changes: list[RuleChange] = Field(description="per rule, in document order; empty when nothing changes")
     unified: str = Field(description="unified diff of both as YAML (keys sorted); empty when identical")
 

@@ -137,6 +137,9 @@ async def test_the_diff_names_each_changed_rule_of_the_saved_or_unsaved_draft(
     async with rules_api(settings, db_pool, Role.OPS) as ops:
         draft = (await ops.post("/api/v1/rulesets", content=yaml.safe_dump(document), headers=YAML)).json()
         saved = await ops.post(f"/api/v1/rulesets/{draft['id']}/diff", json={})
+        as_stored = await ops.post(
+            f"/api/v1/rulesets/{draft['id']}/diff", json={"draft": yaml.safe_dump(draft["body"])}
+        )
         document["trends"].append(document["trends"][0] | {"name": "weight_gain_fast"})
         document["description"] = "unsaved"
         unsaved = await ops.post(f"/api/v1/rulesets/{draft['id']}/diff", json={"draft": yaml.safe_dump(document)})
@@ -152,6 +155,7 @@ async def test_the_diff_names_each_changed_rule_of_the_saved_or_unsaved_draft(
     assert answer["changes"] == [{"section": "thresholds", "item": "spo2", "change": "changed"}]
     assert "-- hold_minutes: 10\n+- hold_minutes: 3\n" in answer["unified"]
     assert answer["unified"].startswith(f"--- default@{answer['live']['version']} (live)\n")
+    assert as_stored.json() == answer  # the editor's text, unchanged since it was saved
     changes = unsaved.json()["changes"]
     assert {"section": "trends", "item": "weight_gain_fast", "change": "added"} in changes
     assert {"section": "description", "item": None, "change": "changed"} in changes

@@ -275,7 +275,7 @@ async def preview_ruleset(
             "days": request.days,
             "patients": report.patients,
             "readings": report.readings,
-            "unsaved": request.draft is not None,
+            "unsaved": compared.unsaved,
         }
         await _audit(conn, principal, "ruleset.preview", request_id, record, detail)
     return report.to_json()
