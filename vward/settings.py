@@ -64,7 +64,10 @@ class Settings(BaseSettings):
         gt=0,
         description="batches shrink to about this long, so urgent readings wait for no long batch in progress",
     )
-    rules_ruleset: str = Field(default="default", description="name of the rule set whose published version runs")
+    rules_ruleset: str = Field(
+        default="default",
+        description="name of the rule set whose published version runs (the API reads it to say which one is live)",
+    )
     ruleset_four_eyes: bool = Field(
         default=True,
         description="a rule set draft is published only by someone other than who wrote or last edited it",
