@@ -1,24 +1,26 @@
-"""`vward sim` (a simulated ward against any broker) and `vward evaluate` (the clinical evaluation)."""
+"""`vward sim` (a simulated ward against any broker) and `vward evaluate` (the clinical evaluation).
+
+Each imports its simulator, broker client and rules when it runs, not when `vward` builds its parser,
+so other subcommands (the bedside `vward news2`) start without them.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import signal
 import sys
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from device_sims.core.faults import FaultRates
-from device_sims.evaluation import EvaluationConfig, run_evaluation, targets
-from device_sims.publisher import SimStats, SimulatedWard
-from device_sims.report import render
-from device_sims.ward import ScenarioMix, plan_ward
-from rules.core.ruleset import RuleSetError, default_ruleset, load_ruleset
-from vward.settings import Settings
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from device_sims.publisher import SimStats, SimulatedWard
 
 PROGRESS_EVERY_S = 1.0
 
@@ -67,6 +69,12 @@ _FAULT_HELP = {
 
 
 def run_sim(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from device_sims.publisher import SimulatedWard
+    from device_sims.ward import ScenarioMix, plan_ward
+    from vward.settings import Settings
+
     settings = Settings()
     url = args.mqtt_url or settings.mqtt_url
     if not url:
@@ -97,6 +105,10 @@ def run_sim(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Exit 0 when the default targets are met, 1 when not (CI runs this at reduced size)."""
+    from device_sims.evaluation import EvaluationConfig, run_evaluation, targets
+    from device_sims.report import render
+    from rules.core.ruleset import RuleSetError, default_ruleset, load_ruleset
+
     try:
         ruleset = load_ruleset(args.ruleset) if args.ruleset else default_ruleset()
     except (RuleSetError, OSError) as exc:
@@ -117,6 +129,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 async def _drive(ward: SimulatedWard, duration: float | None) -> None:
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -135,6 +149,8 @@ async def _drive(ward: SimulatedWard, duration: float | None) -> None:
 
 async def _show_progress(ward: SimulatedWard, stop: asyncio.Event, out: TextIO) -> None:
     """One updating line on a terminal; a line every ten updates when piped to a log."""
+    import asyncio
+
     tick = 0
     while not stop.is_set():
         await asyncio.sleep(PROGRESS_EVERY_S)

@@ -1,37 +1,29 @@
 """`vward user ...`, `vward audit verify` and `vward device credentials ...`: operator commands.
 
-Each change is audited as `cli:<os user>`, so the trail names the person at the console.
+Each change is audited as `cli:<os user>`, so the trail names the person at the console. Storage, asyncpg
+and the password hasher are imported when a command runs, so building `vward`'s parser does not load them.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
-
-from vward.api.passwords import hash_password
 from vward.domain.alerts import Role
 from vward.domain.users import Principal
-from vward.settings import Settings
-from vward.storage.audit import verify_chain
-from vward.storage.device_credentials import (
-    CredentialKind,
-    issue_credentials,
-    password_file_lines,
-    revoke_credentials,
-    write_password_file,
-)
-from vward.storage.pool import create_pool
-from vward.storage.users import set_disabled, upsert_user
+
+if TYPE_CHECKING:
+    import asyncpg
 
 T = TypeVar("T")
 _MIN_PASSWORD = 12
+# vward.storage.device_credentials.CredentialKind's values, spelt out so the parser does not load storage
+# (tests/unit/kernel/test_cli_startup.py keeps them equal).
+CREDENTIAL_KINDS = ("device", "service")
 
 
 def _actor() -> Principal:
@@ -40,6 +32,11 @@ def _actor() -> Principal:
 
 def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     """Run `work` on one connection to VWARD_DATABASE_URL."""
+    import asyncio
+
+    from vward.settings import Settings
+    from vward.storage.pool import create_pool
+
     dsn = Settings().database_url
     if not dsn:
         raise SystemExit("vward: set VWARD_DATABASE_URL")
@@ -63,6 +60,9 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _user_add(args: argparse.Namespace) -> int:
+    from vward.api.passwords import hash_password
+    from vward.storage.users import upsert_user
+
     password_hash = hash_password(_read_password(args))
 
     async def work(conn: asyncpg.Connection) -> None:
@@ -81,6 +81,8 @@ def _user_add(args: argparse.Namespace) -> int:
 
 
 def _user_disable(args: argparse.Namespace) -> int:
+    from vward.storage.users import set_disabled
+
     async def work(conn: asyncpg.Connection) -> bool:
         return await set_disabled(conn, args.username, True, actor=_actor())
 
@@ -92,6 +94,8 @@ def _user_disable(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(_: argparse.Namespace) -> int:
+    from vward.storage.audit import verify_chain
+
     report = _with_connection(verify_chain)
     if report.first_broken_id is not None:
         print(f"audit chain BROKEN at row {report.first_broken_id}: {report.problem} ({report.rows} rows intact)")
@@ -102,6 +106,8 @@ def _audit_verify(_: argparse.Namespace) -> int:
 
 
 def _credentials_issue(args: argparse.Namespace) -> int:
+    from vward.storage.device_credentials import CredentialKind, issue_credentials
+
     async def work(conn: asyncpg.Connection) -> str:
         async with conn.transaction():
             return await issue_credentials(conn, args.username, kind=CredentialKind(args.kind), actor=_actor())
@@ -111,6 +117,8 @@ def _credentials_issue(args: argparse.Namespace) -> int:
 
 
 def _credentials_revoke(args: argparse.Namespace) -> int:
+    from vward.storage.device_credentials import revoke_credentials
+
     async def work(conn: asyncpg.Connection) -> bool:
         async with conn.transaction():
             return await revoke_credentials(conn, args.username, actor=_actor())
@@ -122,6 +130,8 @@ def _credentials_revoke(args: argparse.Namespace) -> int:
 
 
 def _credentials_export(args: argparse.Namespace) -> int:
+    from vward.storage.device_credentials import password_file_lines, write_password_file
+
     lines = _with_connection(password_file_lines)
     write_password_file(args.password_file, lines)
     print(f"{len(lines)} credentials written to {args.password_file}; send SIGHUP to mosquitto to reload")
@@ -151,7 +161,7 @@ def register(subparsers: Any) -> None:
     creds = device.add_parser("credentials", help="MQTT credentials").add_subparsers(dest="cred_command", required=True)
     issue = _leaf(creds, "issue", _credentials_issue, "issue a new password (printed once) for a device or service")
     issue.add_argument("username", help="the device id, or a service name such as vward-ingest")
-    issue.add_argument("--kind", choices=[k.value for k in CredentialKind], default=CredentialKind.DEVICE.value)
+    issue.add_argument("--kind", choices=CREDENTIAL_KINDS, default="device")
     _leaf(creds, "revoke", _credentials_revoke, "revoke a device's or service's credentials").add_argument("username")
     export = _leaf(creds, "export", _credentials_export, "write the Mosquitto password file")
     export.add_argument("--password-file", type=Path, required=True)

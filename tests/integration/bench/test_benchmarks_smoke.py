@@ -70,6 +70,14 @@ def test_rules_throughput_smoke_evaluates_every_patient() -> None:
     assert report["patients_per_s"][0] > 0
 
 
+def test_cli_startup_smoke_times_news2_beside_the_bare_interpreter() -> None:
+    report = run_bench("bench.cli_startup", "--runs", "3")
+    assert report["runs"] == 3
+    assert report["news2_score"] == 6
+    assert 0 < report["python_pass_s"]["median"] < report["news2_s"]["median"]
+    assert report["ratio_to_target"] == pytest.approx(report["news2_s"]["median"] / report["target_s"], abs=0.01)
+
+
 @pytest.mark.browser
 def test_dashboard_smoke_times_the_api_and_a_page_load() -> None:
     report = run_bench("bench.dashboard", "--patients", "20", "--requests", "10", "--loads", "1")
