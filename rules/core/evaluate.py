@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rules.core.model import EvaluationContext, Finding, Series
-from rules.core.news2 import News2Result, applicability, assess, not_applicable
+from rules.core.news2 import News2Result, applicability, assess, values_only
 from rules.core.overrides import sort_overrides
 from rules.core.ruleset import RuleSet
 from rules.core.staleness import battery_low, offline, overdue
@@ -33,11 +33,9 @@ from vward.domain.metrics import METRIC_SPECS, Metric
 
 def score_news2(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> News2Result:
     """NEWS2 of the latest observations, with the rule set's freshness windows."""
-    scale = context.patient.spo2_scale
+    result = assess(context.latest, scale=context.patient.spo2_scale, now=now, freshness=ruleset.news2.freshness())
     reason = applicability(context.patient, now)
-    if reason is not None:
-        return not_applicable(reason, scale=scale)
-    return assess(context.latest, scale=scale, now=now, freshness=ruleset.news2.freshness())
+    return result if reason is None else values_only(result, reason)
 
 
 def _finding(

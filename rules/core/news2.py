@@ -5,10 +5,13 @@ Public API:
 - `score_values(values, scale=1) -> News2Result`: a bedside set of values (the CLI); absent keys are missing.
 - `assess(latest, scale=..., now=..., freshness=...) -> News2Result`: latest observations with their ages;
   a parameter older than its freshness window is stale and, like a missing one, makes the result incomplete.
-- `not_applicable(reason) -> News2Result` and `applicability(patient, now) -> str | None` (under 16, pregnant).
+- `not_applicable(reason) -> News2Result` and `applicability(patient, now) -> str | None` (under 16, pregnant);
+  `values_only(result, reason)` keeps an unscored patient's values and ages on show.
 - `guidance(result) -> Guidance | None`: RCP clinical risk, minimum monitoring and response for the result.
+- `score_ranges(metric, low, high, step, scale)`: value ranges with one score each, for charts' bands.
 
-An incomplete result has `score=None, band=None`: it is never a silent 0.
+An incomplete result has `score=None, band=None`: it is never a silent 0; its `lower_bound` is the sum of
+the parameters that are known, since a missing parameter can only add points.
 """
 
 from __future__ import annotations
@@ -105,10 +108,18 @@ class ParameterScore:
     score: int | None
     status: Status
     age_minutes: float | None = None
+    measured_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         age = None if self.age_minutes is None else round(self.age_minutes, 1)
-        return {"value": self.value, "score": self.score, "status": str(self.status), "age_minutes": age}
+        at = None if self.measured_at is None else self.measured_at.isoformat()
+        return {
+            "value": self.value,
+            "score": self.score,
+            "status": str(self.status),
+            "age_minutes": age,
+            "measured_at": at,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +136,7 @@ class News2Result:
     scale: int = 1
     applicable: bool = True
     reason: str | None = None
+    lower_bound: int | None = None  # an incomplete set: the known parameters' sum, which missing ones only raise
 
     def to_json(self) -> dict[str, Any]:
         """The CLI and API contract: score, band, complete and per-parameter detail."""
@@ -146,6 +158,7 @@ class News2Result:
             "scale": self.scale,
             "applicable": self.applicable,
             "reason": self.reason,
+            "lower_bound": self.lower_bound,
             "guidance": None if advice is None else dataclasses.asdict(advice),
         }
 
@@ -252,7 +265,8 @@ def _combine(entries: dict[str, ParameterScore], scale: int) -> News2Result:
     stale = tuple(name for name, p in entries.items() if p.status is Status.STALE)
     red = any(p.score == RED_SCORE for p in entries.values() if p.status is Status.OK)
     if missing or stale:
-        return News2Result(None, None, False, entries, missing, stale, red, scale)
+        known = sum(p.score or 0 for p in entries.values() if p.status is Status.OK)
+        return News2Result(None, None, False, entries, missing, stale, red, scale, lower_bound=known)
     total = sum(p.score or 0 for p in entries.values())
     return News2Result(total, band_for(total, red), True, entries, (), (), red, scale)
 
@@ -293,7 +307,9 @@ def assess(
             score: int | None = score_parameter(metric, observation.value, scale=scale, on_oxygen=_oxygen(values))
         except ValueError:
             score, status = None, Status.MISSING
-        entries[str(metric)] = ParameterScore(observation.value, score, status, age.total_seconds() / 60)
+        entries[str(metric)] = ParameterScore(
+            observation.value, score, status, age.total_seconds() / 60, observation.measured_at
+        )
     return _combine(entries, scale)
 
 
@@ -310,3 +326,24 @@ def applicability(patient: Patient, now: datetime) -> str | None:
 def not_applicable(reason: str, *, scale: int = 1) -> News2Result:
     """A patient NEWS2 must not score: no score, no band, and the reason."""
     return News2Result(None, None, False, {}, (), (), False, scale, applicable=False, reason=reason)
+
+
+def values_only(result: News2Result, reason: str) -> News2Result:
+    """`result` for a patient NEWS2 must not score: the values and their ages stay visible, unscored."""
+    unscored = {name: dataclasses.replace(p, score=None) for name, p in result.parameters.items()}
+    return dataclasses.replace(not_applicable(reason, scale=result.scale), parameters=unscored)
+
+
+def score_ranges(
+    metric: Metric, low: float, high: float, step: float, scale: int = 1
+) -> list[tuple[float, float, int]]:
+    """Contiguous value ranges with the same score, found by scoring the axis (the chart is the spec)."""
+    ranges: list[tuple[float, float, int]] = []
+    for i in range(round((high - low) / step) + 1):
+        value = round(low + i * step, 6)
+        score = score_parameter(metric, value, scale=scale)
+        if ranges and ranges[-1][2] == score:
+            ranges[-1] = (ranges[-1][0], value, score)
+        else:
+            ranges.append((value, value, score))
+    return ranges

@@ -225,7 +225,13 @@ def test_to_json_contract() -> None:
     data = score_values(normal(temperature=38.5)).to_json()
     assert set(data) == {"score", "band", "complete", "parameters"}
     assert (data["score"], data["band"], data["complete"]) == (1, "low", True)
-    assert data["parameters"]["temperature"] == {"value": 38.5, "score": 1, "status": "ok", "age_minutes": None}
+    assert data["parameters"]["temperature"] == {
+        "value": 38.5,
+        "score": 1,
+        "status": "ok",
+        "age_minutes": None,
+        "measured_at": None,
+    }
 
 
 def observations(ages: dict[str, float], **changes: float | bool | str) -> dict[str, Observation]:
