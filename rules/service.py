@@ -99,6 +99,10 @@ def score_row(result: News2Result) -> ScoreRow:
         complete=result.complete,
         missing=(*result.missing, *result.stale),
         parameters=result.to_json()["parameters"],
+        red_score=result.red_score,
+        applicable=result.applicable,
+        reason=result.reason,
+        lower_bound=result.lower_bound,
     )
 
 
