@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import make_asgi_app
 
 import vward
+from rules.service import RuleSetCache
 from vward.api.login_throttle import LoginThrottle
 from vward.api.openapi_errors import document_errors
 from vward.api.routers import (
@@ -16,6 +17,7 @@ from vward.api.routers import (
     auth,
     fhir,
     health,
+    news2_chart,
     notes,
     observations,
     operations,
@@ -39,9 +41,22 @@ def create_app(settings: Settings, pool: asyncpg.Pool, secret: str) -> FastAPI:
     app.state.pool = pool
     app.state.secret = secret
     app.state.login_throttle = LoginThrottle()
+    app.state.rulesets = RuleSetCache(settings.rules_ruleset)  # the chart scores as the worker does
     document_errors(app)
     app.add_middleware(SecurityHeaders)
-    for module in (health, auth, patients, observations, notes, alerts, rulesets, fhir, audit_trail, operations):
+    for module in (
+        health,
+        auth,
+        patients,
+        news2_chart,
+        observations,
+        notes,
+        alerts,
+        rulesets,
+        fhir,
+        audit_trail,
+        operations,
+    ):
         app.include_router(module.router)
     app.mount("/metrics", make_asgi_app())
 

@@ -1,58 +1,46 @@
-"""The triage list: one summary per admitted patient, worst first."""
+"""The triage list: one summary per admitted patient, in the documented clinical order (rules.core.triage)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel
 
-from rules.core.news2 import Band
+from rules.core.news2 import Band, band_for
 from rules.core.triage import TriageFacts, triage_key
+from vward.contract.patients import ParameterAge, PatientSummary
 from vward.domain.alerts import Severity
 
 
-class PatientSummary(BaseModel):
-    id: int
-    mrn: str
-    display_name: str
-    ward: str
-    pathway: str
-    spo2_scale: int
-    news2_score: int | None
-    news2_band: str | None
-    news2_complete: bool
-    news2_missing: list[str]
-    red_score: bool
-    scored_at: datetime | None
-    open_alerts: int
-    top_severity: int | None
-    oldest_alert_at: datetime | None
-    escalation_tier: int | None
-    next_escalation_at: datetime | None
-    last_reading_at: datetime | None
-    devices_offline: int
-    min_battery: int | None
-
-
-def summary_from_row(row: asyncpg.Record) -> PatientSummary:
+def summary_from_row(row: asyncpg.Record, now: datetime) -> PatientSummary:
+    """A worklist row as of `now`: ages and overdue metrics are worked out at read time, the score as stored."""
     parameters: dict[str, Any] = row["parameters"] or {}
-    red = any(isinstance(p, dict) and p.get("score") == 3 for p in parameters.values())
+    measured = {m: datetime.fromisoformat(at) for m, at in (row["measured"] or {}).items()}
     return PatientSummary(
         id=row["id"],
         mrn=row["mrn"],
         display_name=row["display_name"],
+        date_of_birth=row["date_of_birth"],
+        age_years=_age(row["date_of_birth"], now.date()),
         ward=row["ward"],
         pathway=row["pathway"],
         spo2_scale=row["spo2_scale"],
+        admitted_at=row["admitted_at"],
         news2_score=row["score"],
         news2_band=row["band"],
         news2_complete=bool(row["complete"]),
-        news2_missing=list(row["missing"] or []),
-        red_score=red,
+        news2_lower_bound=row["lower_bound"],
+        news2_lower_band=None if row["lower_bound"] is None else str(band_for(row["lower_bound"], row["red_score"])),
+        news2_missing=_with_status(parameters, "missing"),
+        news2_stale=_with_status(parameters, "stale"),
+        news2_applicable=row["applicable"] is not False,
+        news2_reason=row["reason"],
+        red_score=bool(row["red_score"]),
         scored_at=row["computed_at"],
+        oldest_value=_oldest(parameters, measured, now),
+        overdue=overdue_metrics(row["monitoring_plan"] or {}, measured, row["admitted_at"], now),
         open_alerts=row["open_alerts"] or 0,
         top_severity=row["top_severity"],
         oldest_alert_at=row["oldest_alert_at"],
@@ -64,6 +52,37 @@ def summary_from_row(row: asyncpg.Record) -> PatientSummary:
     )
 
 
+def _age(born: date | None, today: date) -> int | None:
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _with_status(parameters: Mapping[str, Any], status: str) -> list[str]:
+    return [name for name, p in parameters.items() if isinstance(p, dict) and p.get("status") == status]
+
+
+def _oldest(parameters: Mapping[str, Any], measured: Mapping[str, datetime], now: datetime) -> ParameterAge | None:
+    """The scored parameter measured longest ago: 'complete' must never hide a 38-minute-old SpO2."""
+    ages = [(measured[name], name) for name in parameters if name in measured]
+    if not ages:
+        return None
+    at, name = min(ages)
+    return ParameterAge(parameter=name, measured_at=at, age_minutes=round((now - at).total_seconds() / 60, 1))
+
+
+def overdue_metrics(
+    plan: Mapping[str, float], measured: Mapping[str, datetime], admitted_at: datetime, now: datetime
+) -> list[str]:
+    """Metrics of the patient's monitoring plan (every N hours) not measured within N hours, counting from
+    admission for one never measured."""
+    return sorted(
+        metric
+        for metric, hours in plan.items()
+        if now - max(measured.get(metric, admitted_at), admitted_at) > timedelta(hours=hours)
+    )
+
+
 def triage_facts(p: PatientSummary) -> TriageFacts:
     return TriageFacts(
         patient_id=p.id,
@@ -71,8 +90,9 @@ def triage_facts(p: PatientSummary) -> TriageFacts:
         news2_score=p.news2_score,
         news2_band=None if p.news2_band is None else Band(p.news2_band),
         news2_complete=p.news2_complete,
+        news2_lower_bound=p.news2_lower_bound,
+        news2_applicable=p.news2_applicable,
         red_score=p.red_score,
-        last_reading_at=p.last_reading_at,
         oldest_alert_at=p.oldest_alert_at,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -10,10 +10,12 @@ from vward.storage.pool import Conn
 
 # One row per admitted patient with everything the worklist shows; ordering is the caller's.
 _WORKLIST_SQL = """
-SELECT p.id, p.mrn, p.display_name, p.ward, p.pathway, p.spo2_scale, p.admitted_at,
+SELECT p.id, p.mrn, p.display_name, p.date_of_birth, p.ward, p.pathway, p.spo2_scale, p.admitted_at,
+       p.monitoring_plan,
        s.score, s.band, s.complete, s.missing, s.parameters, s.computed_at,
+       s.red_score, s.applicable, s.reason, s.lower_bound,
        a.open_alerts, a.top_severity, a.oldest_alert_at, a.max_tier, a.next_escalation_at,
-       o.last_reading_at,
+       o.last_reading_at, o.measured,
        d.devices_offline, d.min_battery
 FROM patients p
 LEFT JOIN patient_scores s ON s.patient_id = p.id
@@ -23,7 +25,8 @@ LEFT JOIN LATERAL (
     FROM alerts WHERE patient_id = p.id AND state <> 'resolved'
 ) a ON true
 LEFT JOIN LATERAL (
-    SELECT max(measured_at) AS last_reading_at FROM latest_observations WHERE patient_id = p.id
+    SELECT max(measured_at) AS last_reading_at, jsonb_object_agg(metric, measured_at) AS measured
+    FROM latest_observations WHERE patient_id = p.id
 ) o ON true
 LEFT JOIN LATERAL (
     SELECT count(*) FILTER (WHERE dv.online IS FALSE) AS devices_offline, min(dv.battery) AS min_battery
@@ -78,4 +81,40 @@ async def readings_between(
         metrics,
         limit,
     )
+    return rows
+
+
+# Per metric, the last reading of each chart column, and the last one before the window (its carried
+# values). Readings from a device clock in the future are stored but, as for the live score, not used.
+_CHART_SQL = """
+SELECT metric, value, value_text, measured_at FROM (
+    SELECT DISTINCT ON (metric, date_bin($4, measured_at, $2)) metric, value, value_text, measured_at
+    FROM readings
+    WHERE patient_id = $1 AND measured_at >= $2 AND measured_at < $3 AND metric = ANY($5::text[])
+      AND NOT ($6::text = ANY(flags))
+    ORDER BY metric, date_bin($4, measured_at, $2), measured_at DESC
+) columns
+UNION ALL
+SELECT m.metric, r.value, r.value_text, r.measured_at
+FROM unnest($5::text[]) AS m(metric)
+CROSS JOIN LATERAL (
+    SELECT value, value_text, measured_at FROM readings
+    WHERE patient_id = $1 AND metric = m.metric AND measured_at < $2 AND NOT ($6::text = ANY(flags))
+    ORDER BY measured_at DESC LIMIT 1
+) r
+ORDER BY measured_at
+"""
+
+
+async def chart_readings(
+    conn: Conn,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    metrics: list[str],
+    unused_flag: str,
+) -> list[asyncpg.Record]:
+    """What an observation chart of columns of `step` needs, in time order, however dense the stream."""
+    rows: list[asyncpg.Record] = await conn.fetch(_CHART_SQL, patient_id, start, end, step, metrics, unused_flag)
     return rows

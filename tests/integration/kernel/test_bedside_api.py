@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
+from rules.service import seed_default_ruleset
 from tests.support.api import api_client
 from vward.domain.alerts import Role
 from vward.settings import Settings
@@ -56,7 +57,11 @@ async def test_observations_are_stored_like_device_readings(settings: Settings, 
             }
             response = await client.post(f"/api/v1/patients/{patient}/observations", json=body)
             detail = (await client.get(f"/api/v1/patients/{patient}")).json()
-        await asyncio.wait_for(notified.wait(), timeout=5)
+            readings = (await client.get(f"/api/v1/patients/{patient}/readings")).json()
+            async with db_pool.acquire() as conn:
+                await seed_default_ruleset(conn)
+            chart = await client.get(f"/api/v1/patients/{patient}/news2-chart")
+        await asyncio.wait_for(notified.wait(), timeout=30)
     finally:
         await listener.close()
     assert response.status_code == 201, response.text
@@ -70,11 +75,16 @@ async def test_observations_are_stored_like_device_readings(settings: Settings, 
         ("on_oxygen", 1.0, None, f"clinician:{username}"),
         ("spo2", 93.0, None, f"clinician:{username}"),
     ]
-    assert {o["metric"]: o["value"] for o in detail["observations"]} == {
-        "consciousness": "V",
-        "on_oxygen": 1.0,
-        "spo2": 93.0,
-    }
+    # A boolean stays a boolean end to end: stored as 1.0, served as true (1.0 blanked every record).
+    served = {"consciousness": "V", "on_oxygen": True, "spo2": 93.0}
+    assert {o["metric"]: o["value"] for o in detail["observations"]} == served
+    assert {r["metric"]: r["value"] for r in readings} == served
+    assert chart.status_code == 200, chart.text
+    (column,) = chart.json()["columns"]
+    cells = {c["parameter"]: c for c in column["cells"]}
+    assert (cells["on_oxygen"]["value"], cells["on_oxygen"]["score"]) == (True, 2)
+    assert (cells["consciousness"]["score"], cells["spo2"]["score"]) == (3, 2)
+    assert (column["score"], column["complete"], column["lower_bound"]) == (None, False, 7)
     assert await db_pool.fetchval("SELECT count(*) FROM eval_queue WHERE patient_id = $1", patient) == 1
     audit = await db_pool.fetch(
         "SELECT username, object_type FROM audit_log WHERE patient_id = $1 AND action = 'observations.record'", patient

@@ -50,23 +50,29 @@ async def test_triage_list_is_worst_first(settings: Settings, db_pool: asyncpg.P
     assert [p["id"] for p in response.json()] == [high, medium, incomplete, low]
 
 
-async def test_open_alert_outranks_a_higher_score(settings: Settings, db_pool: asyncpg.Pool) -> None:
+async def test_the_band_ranks_first_and_an_alert_within_it(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    """The documented clinical order: a NEWS2 6 outranks a NEWS2 2 with a high alert; within a band the
+    alert counts. (A NEWS2 4 with a high alert ranked above two NEWS2 6 red-score patients on the demo.)"""
     ward = _ward()
     async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
-        alerted, scored = await _admit(client, ward), await _admit(client, ward)
+        alerted, scored, alerted_low, plain_low = [await _admit(client, ward) for _ in range(4)]
         await _score(db_pool, scored, 6, "medium")
         await _score(db_pool, alerted, 2, "low")
+        await _score(db_pool, plain_low, 2, "low")
+        await _score(db_pool, alerted_low, 2, "low")
         now = datetime.now(UTC)
-        await db_pool.execute(
-            "INSERT INTO alerts (patient_id, rule_id, rule_set_name, rule_set_version, severity, state, title,"
-            " opened_at, updated_at) VALUES ($1, 'patient_concern', 'default', 1, 3, 'open', 'Unwell', $2, $2)",
-            alerted,
-            now,
-        )
+        for patient, severity in ((alerted, 3), (alerted_low, 1)):
+            await db_pool.execute(
+                "INSERT INTO alerts (patient_id, rule_id, rule_set_name, rule_set_version, severity, state, title,"
+                " opened_at, updated_at) VALUES ($1, 'patient_concern', 'default', 1, $2, 'open', 'Unwell', $3, $3)",
+                patient,
+                severity,
+                now,
+            )
         rows = (await client.get("/api/v1/patients")).json()
-    assert [p["id"] for p in rows] == [alerted, scored]
-    assert rows[0]["open_alerts"] == 1
-    assert rows[0]["top_severity"] == 3
+    assert [p["id"] for p in rows] == [scored, alerted, alerted_low, plain_low]
+    assert rows[1]["open_alerts"] == 1
+    assert rows[1]["top_severity"] == 3
 
 
 async def test_patient_outside_the_users_wards_is_not_found(settings: Settings, db_pool: asyncpg.Pool) -> None:

@@ -12,11 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from vward.api.deps import ClinicalUser, DbPool, ReaderUser, RequestId
 from vward.api.fields import DbId, DevicePathId, StorableText, WardTime
 from vward.api.scope import ensure_in_scope
-from vward.api.worklist import PatientSummary, summary_from_row, worst_first
+from vward.api.worklist import summary_from_row, worst_first
+from vward.contract.patients import Device, Observation, PatientDetail, PatientSummary, Reading
 from vward.domain.patients import DeviceKind, Pathway
 from vward.storage import patients as patient_store
 from vward.storage import ward as ward_store
 from vward.storage.audit import record_audit
+from vward.storage.evaluation import observation_value
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
 
@@ -44,33 +46,8 @@ async def list_patients(
             object_type="worklist",
             detail={"patients": len(rows), "ward": ward},
         )
-    return worst_first(summary_from_row(r) for r in rows)
-
-
-class Observation(BaseModel):
-    metric: str
-    value: float | str | None
-    measured_at: datetime
-    device_id: str
-
-
-class Device(BaseModel):
-    id: str
-    kind: str
-    online: bool | None
-    battery: int | None
-    last_seen_at: datetime | None
-    bound_from: datetime
-
-
-class PatientDetail(BaseModel):
-    summary: PatientSummary
-    date_of_birth: date | None
-    admitted_at: datetime
-    news2_parameters: dict[str, Any]
-    observations: list[Observation]
-    devices: list[Device]
-    monitoring_plan: dict[str, float] = Field(description="metric -> expected every N hours")
+    now = datetime.now(UTC)
+    return worst_first(summary_from_row(r, now) for r in rows)
 
 
 @router.get("/patients/{patient_id}", response_model=PatientDetail, responses=_NOT_FOUND)
@@ -94,14 +71,12 @@ async def get_patient(patient_id: DbId, pool: DbPool, principal: ReaderUser, req
     if not rows or patient is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such patient (discharged?)")
     return PatientDetail(
-        summary=summary_from_row(rows[0]),
-        date_of_birth=patient.date_of_birth,
-        admitted_at=patient.admitted_at,
+        summary=summary_from_row(rows[0], datetime.now(UTC)),
         news2_parameters=rows[0]["parameters"] or {},
         observations=[
             Observation(
                 metric=o["metric"],
-                value=o["value_text"] if o["value_text"] is not None else o["value"],
+                value=observation_value(o["metric"], o["value"], o["value_text"]),
                 measured_at=o["measured_at"],
                 device_id=o["device_id"],
             )
@@ -110,15 +85,6 @@ async def get_patient(patient_id: DbId, pool: DbPool, principal: ReaderUser, req
         devices=[Device(**dict(d)) for d in devices],
         monitoring_plan=plan,
     )
-
-
-class Reading(BaseModel):
-    metric: str
-    value: float | str | None
-    measured_at: datetime
-    received_at: datetime
-    device_id: str
-    flags: list[str]
 
 
 @router.get("/patients/{patient_id}/readings", response_model=list[Reading], responses=_NOT_FOUND)
@@ -150,7 +116,7 @@ async def get_readings(
     return [
         Reading(
             metric=r["metric"],
-            value=r["value_text"] if r["value_text"] is not None else r["value"],
+            value=observation_value(r["metric"], r["value"], r["value_text"]),
             measured_at=r["measured_at"],
             received_at=r["received_at"],
             device_id=r["device_id"],

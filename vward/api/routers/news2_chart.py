@@ -1,0 +1,149 @@
+"""One patient's NEWS2 observation chart, scored on the server exactly as the rules worker scores them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, cast
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+
+from ingest.core.skew import FUTURE
+from rules.core.news2 import NUMERIC_PARAMETERS, PARAMETERS, ParameterScore, applicability, score_ranges
+from rules.core.observation_chart import ChartColumn, chart_columns
+from rules.service import RuleSetCache
+from vward.api.deps import DbPool, ReaderUser, RequestId
+from vward.api.fields import DbId, WardTime
+from vward.api.scope import ensure_in_scope
+from vward.contract.patients import ChartCell, News2Chart, ParameterStatus, ScoreRange
+from vward.contract.patients import ChartColumn as ChartColumnOut
+from vward.domain.metrics import Metric
+from vward.domain.readings import Observation
+from vward.storage import patients as patient_store
+from vward.storage import ward as ward_store
+from vward.storage.audit import record_audit
+from vward.storage.evaluation import observation_value
+
+router = APIRouter(prefix="/api/v1", tags=["patients"])
+
+# Where a ward chart's axis sits for each numeric parameter (and the step its values are scored at): the
+# trends panel shades these ranges by score.
+AXES: dict[Metric, tuple[float, float, float]] = {
+    Metric.RESPIRATORY_RATE: (4.0, 32.0, 1.0),
+    Metric.SPO2: (80.0, 100.0, 1.0),
+    Metric.SYSTOLIC_BP: (70.0, 230.0, 1.0),
+    Metric.HEART_RATE: (30.0, 150.0, 1.0),
+    Metric.TEMPERATURE: (34.0, 40.5, 0.1),
+}
+MAX_COLUMNS = 400  # a week of hourly columns and then some; more would not fit on any screen
+
+
+@router.get(
+    "/patients/{patient_id}/news2-chart",
+    response_model=News2Chart,
+    responses={
+        404: {"description": "No such patient in your wards"},
+        422: {"description": "Too many columns"},
+        409: {"description": "No rule set is published yet"},
+    },
+)
+async def news2_chart(
+    patient_id: DbId,
+    request: Request,
+    pool: DbPool,
+    principal: ReaderUser,
+    request_id: RequestId,
+    since: WardTime | None = None,
+    until: WardTime | None = None,
+    step_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60,
+) -> News2Chart:
+    """Columns of `step_minutes` (default: hourly over the last 24 hours), each with every parameter's value,
+    score and age as of the column's last reading: what the rules worker would have scored then."""
+    end = until or datetime.now(UTC)
+    start = since or end - timedelta(hours=24)
+    step = timedelta(minutes=step_minutes)
+    if start >= end or (end - start) / step > MAX_COLUMNS:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"give a window of 1 to {MAX_COLUMNS} columns")
+    cache: RuleSetCache = request.app.state.rulesets
+    async with pool.acquire() as conn, conn.transaction():
+        await ensure_in_scope(conn, principal, patient_id)
+        patient = await patient_store.load_patient(conn, patient_id)
+        try:
+            live = await cache.current(conn)
+        except LookupError:
+            raise HTTPException(status.HTTP_409_CONFLICT, "No rule set is published yet") from None
+        rows = await ward_store.chart_readings(conn, patient_id, start, end, step, [str(m) for m in PARAMETERS], FUTURE)
+        await record_audit(
+            conn,
+            principal=principal,
+            action="news2_chart.read",
+            request_id=request_id,
+            patient_id=patient_id,
+            object_type="readings",
+            detail={"since": start.isoformat(), "until": end.isoformat(), "rows": len(rows)},
+        )
+    if patient is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such patient")
+    observations = [
+        Observation(Metric(r["metric"]), value, r["measured_at"])
+        for r in rows
+        if (value := observation_value(r["metric"], r["value"], r["value_text"])) is not None
+    ]
+    reason = applicability(patient, end)
+    columns = chart_columns(
+        observations,
+        start=start,
+        step=step,
+        scale=patient.spo2_scale,
+        freshness=live.published.rules.news2.freshness(),
+        not_applicable_reason=reason,
+    )
+    return News2Chart(
+        scale=patient.spo2_scale,
+        applicable=reason is None,
+        reason=reason,
+        rule_set=f"{live.published.record.name} v{live.published.record.version}",
+        columns=[column_out(c) for c in columns],
+        ranges={str(m): _ranges(m, patient.spo2_scale) for m in NUMERIC_PARAMETERS},
+    )
+
+
+def column_out(column: ChartColumn) -> ChartColumnOut:
+    """A scored column in the contract's shape, a cell per parameter in chart order."""
+    result = column.result
+    return ChartColumnOut(
+        start=column.start,
+        at=column.at,
+        score=result.score,
+        band=None if result.band is None else str(result.band),
+        complete=result.complete,
+        lower_bound=result.lower_bound,
+        red_score=result.red_score,
+        cells=[_cell(str(m), result.parameters.get(str(m)), column.measured) for m in PARAMETERS],
+    )
+
+
+def _cell(parameter: str, scored: ParameterScore | None, measured: frozenset[str]) -> ChartCell:
+    if scored is None:
+        return ChartCell(
+            parameter=parameter,
+            value=None,
+            score=None,
+            status="missing",
+            measured_at=None,
+            age_minutes=None,
+            carried=False,
+        )
+    return ChartCell(
+        parameter=parameter,
+        value=scored.value,
+        score=scored.score,
+        status=cast(ParameterStatus, str(scored.status)),
+        measured_at=scored.measured_at,
+        age_minutes=None if scored.age_minutes is None else round(scored.age_minutes, 1),
+        carried=scored.value is not None and parameter not in measured,
+    )
+
+
+def _ranges(metric: Metric, scale: int) -> list[ScoreRange]:
+    low, high, step = AXES[metric]
+    return [ScoreRange(low=a, high=b, score=s) for a, b, s in score_ranges(metric, low, high, step, scale)]
