@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
+
+T = TypeVar("T")
 
 API = "/api/v1"
 
@@ -60,6 +63,17 @@ class ApiClient:
     async def get(self, token: str, path: str, **params: Any) -> Any:
         clean = {k: v for k, v in params.items() if v is not None and v != ""}
         return await self.request("GET", f"{API}{path}", token, params=clean)
+
+    async def read(self, token: str, path: str, shape: TypeAdapter[T], **params: Any) -> T:
+        """A GET parsed into the API's own response model (vward.contract): the page gets typed values, and
+        an answer that does not fit the contract is an error the page shows, not a blank panel."""
+        answer = await self.get(token, path, **params)
+        try:
+            return shape.validate_python(answer)
+        except ValidationError as exc:
+            raise ApiError(
+                502, f"the API's answer to {path} did not fit its contract ({exc.error_count()} errors)"
+            ) from None
 
     async def post(self, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
         return await self.request("POST", f"{API}{path}", token, json=body or {})

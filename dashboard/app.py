@@ -9,7 +9,7 @@ from dash.backends._fastapi import reset_current_request, set_current_request
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from dashboard import alert_actions, session, shell
+from dashboard import alert_actions, errors, session, shell
 from dashboard.api_client import ApiClient
 from dashboard.context import Context
 from dashboard.pages import admissions, alerts, burden, data_quality, patient, rules, worklist
@@ -35,6 +35,7 @@ def mount_dashboard(app: FastAPI) -> Dash:
         title="virtual ward",
         suppress_callback_exceptions=True,
         update_title=None,  # type: ignore[arg-type]  # None keeps the tab title still while updating
+        on_error=errors.on_callback_error,
     )
     dash_app.layout = dmc.MantineProvider(
         dmc.AppShell(
@@ -44,7 +45,13 @@ def mount_dashboard(app: FastAPI) -> Dash:
                 dcc.Store(id="viewer"),
                 shell.grid_preload(),
                 shell.header(),
-                dmc.AppShellMain([alert_actions.action_frame(), html.Main(id="page")]),
+                dmc.AppShellMain(
+                    [
+                        html.Div(id=errors.BANNER_ID, role="alert"),
+                        alert_actions.action_frame(),
+                        html.Main(id="page"),
+                    ]
+                ),
             ],
             header={"height": 60},
             padding="md",

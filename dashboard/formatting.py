@@ -35,21 +35,29 @@ def parse_time(value: str | datetime | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+def duration(minutes: float) -> str:
+    """'38 min', '2 h 5 min', '3 d': an age a nurse reads at a glance."""
+    whole = int(minutes)
+    if whole < 1:
+        return "under 1 min"
+    if whole < 60:
+        return f"{whole} min"
+    if whole < 24 * 60:
+        return f"{whole // 60} h {whole % 60} min"
+    return f"{whole // (24 * 60)} d"
+
+
 def ago(then: str | datetime | None, now: datetime) -> str:
     """'12 min ago': how long a nurse has been waiting on something, at a glance."""
     moment = parse_time(then)
     if moment is None:
         return "never"
-    seconds = int((now - moment).total_seconds())
+    seconds = (now - moment).total_seconds()
     if seconds < 0:
         return "in the future"
     if seconds < 60:
         return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min ago"
-    return f"{seconds // 86400} d ago"
+    return f"{duration(seconds / 60)} ago"
 
 
 DAY_TIME = "%d %b %H:%M"
@@ -63,5 +71,29 @@ def local_time(value: str | datetime | None, tz: str, fmt: str = "%H:%M") -> str
     return moment.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
+# Metric names as a ward writes them (the wire's names are for machines: spo2, systolic_bp).
+METRIC_LABELS = {
+    "heart_rate": "Heart rate",
+    "respiratory_rate": "Respiratory rate",
+    "spo2": "SpO2",
+    "temperature": "Temperature",
+    "systolic_bp": "Systolic BP",
+    "diastolic_bp": "Diastolic BP",
+    "weight": "Weight",
+    "glucose": "Glucose",
+    "on_oxygen": "Air or oxygen",
+    "consciousness": "ACVPU",
+    "patient_concern": "Patient concern",
+}
+
+
 def metric_label(metric: str) -> str:
-    return metric.replace("_", " ").capitalize()
+    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
+
+
+# UCUM codes as people write them: the wire says "Cel" and "mm[Hg]", a screen says °C and mmHg.
+UNIT_LABELS = {"Cel": "°C", "mm[Hg]": "mmHg", "/min": "/min", "%": "%", "kg": "kg", "mmol/L": "mmol/L", "1": ""}
+
+
+def unit_label(unit: str) -> str:
+    return UNIT_LABELS.get(unit, unit)

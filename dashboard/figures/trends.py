@@ -8,8 +8,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.formatting import metric_label, parse_time
-from rules.core.news2 import score_parameter
+from dashboard.formatting import metric_label, parse_time, unit_label
+from vward.contract.patients import Reading, ScoreRange
 from vward.domain.metrics import METRIC_SPECS, Metric
 
 TREND_METRICS = (Metric.HEART_RATE, Metric.RESPIRATORY_RATE, Metric.SPO2, Metric.SYSTOLIC_BP, Metric.TEMPERATURE)
@@ -24,32 +24,19 @@ AXIS_RANGE = {
 }
 
 
-def score_bands(metric: Metric, low: float, high: float, step: float, scale: int = 1) -> list[tuple[float, float, int]]:
-    """Contiguous value ranges with the same NEWS2 score, found by scoring the axis (the chart is the spec)."""
-    bands: list[tuple[float, float, int]] = []
-    count = round((high - low) / step)
-    for i in range(count + 1):
-        value = round(low + i * step, 6)
-        score = score_parameter(metric, value, scale=scale)
-        if bands and bands[-1][2] == score:
-            bands[-1] = (bands[-1][0], value, score)
-        else:
-            bands.append((value, value, score))
-    return bands
-
-
-def series(readings: list[dict[str, Any]], metric: Metric) -> tuple[list[datetime], list[float]]:
-    pairs = [
-        (parse_time(r["measured_at"]), float(r["value"]))
-        for r in readings
-        if r["metric"] == metric and isinstance(r["value"], int | float) and not isinstance(r["value"], bool)
-    ]
-    pairs.sort(key=lambda p: p[0] or datetime.min)
-    return [p[0] for p in pairs if p[0] is not None], [p[1] for p in pairs if p[0] is not None]
+def series(readings: list[Reading], metric: Metric) -> tuple[list[datetime], list[float]]:
+    """A numeric metric's points in time order (a boolean or a letter never plots as a number)."""
+    pairs = sorted((r.measured_at, r.value) for r in readings if r.metric == metric and isinstance(r.value, float))
+    return [p[0] for p in pairs], [float(p[1]) for p in pairs]
 
 
 def vital_trends(
-    readings: list[dict[str, Any]], alerts: list[dict[str, Any]], start: datetime, end: datetime, scale: int, tz: str
+    readings: list[Reading],
+    alerts: list[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    ranges: dict[str, list[ScoreRange]],
+    tz: str,
 ) -> go.Figure:
     """One panel per vital sign on a shared time axis, shaded where NEWS2 would score 1, 2 or 3."""
     figure = make_subplots(
@@ -57,7 +44,7 @@ def vital_trends(
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.03,
-        subplot_titles=[f"{metric_label(m)} ({METRIC_SPECS[m].unit})" for m in TREND_METRICS],
+        subplot_titles=[f"{metric_label(m)} ({unit_label(METRIC_SPECS[m].unit)})" for m in TREND_METRICS],
     )
     for row, metric in enumerate(TREND_METRICS, start=1):
         low, high = AXIS_RANGE[metric]
@@ -77,12 +64,12 @@ def vital_trends(
             col=1,
         )
         # Bands after the trace: plotly skips shapes on subplots that have no trace yet.
-        for band_low, band_high, score in score_bands(metric, low, high, step, scale):
-            if score:
+        for band in ranges.get(str(metric), []):
+            if band.score:
                 figure.add_hrect(
-                    y0=band_low - step / 2,
-                    y1=band_high + step / 2,
-                    fillcolor=BAND_FILL[score],
+                    y0=band.low - step / 2,
+                    y1=band.high + step / 2,
+                    fillcolor=BAND_FILL[band.score],
                     line_width=0,
                     layer="below",
                     row=row,
@@ -114,7 +101,7 @@ def vital_trends(
     return figure
 
 
-def weight_trend(readings: list[dict[str, Any]], start: datetime, end: datetime) -> go.Figure:
+def weight_trend(readings: list[Reading], start: datetime, end: datetime) -> go.Figure:
     """Daily weights: a heart-failure patient gaining 2 kg in three days needs a call."""
     times, values = series(readings, Metric.WEIGHT)
     figure = go.Figure(go.Scatter(x=times, y=values, mode="lines+markers", line={"color": "#1c3faa"}, name="Weight"))

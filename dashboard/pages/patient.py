@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html, no_update
+from pydantic import TypeAdapter
 
 from dashboard.alert_actions import FIXED_TEXTAREA, action_buttons
 from dashboard.api_client import ApiError
 from dashboard.context import Context
-from dashboard.figures.news2_chart import news2_chart, observation_sets
+from dashboard.errors import failure_notice, log_failure
+from dashboard.figures.news2_chart import news2_chart
 from dashboard.figures.trends import TREND_METRICS, vital_trends, weight_trend
-from dashboard.formatting import DAY_TIME, ago, band_label, local_time, metric_label, parse_time, severity_name
-from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text
+from dashboard.formatting import DAY_TIME, ago, local_time, metric_label, parse_time, severity_name
+from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text, identity_text, news2_text
 from dashboard.routing import Route
-from rules.core.news2 import PARAMETERS
+from vward.contract.patients import News2Chart, PatientDetail, Reading, ScoreRange
 
-CHART_STEP = timedelta(hours=1)  # one observation-chart column per hour of the last day
+T = TypeVar("T")
+
+CHART_STEP_MINUTES = 60  # one observation-chart column per hour of the last day
+DETAIL = TypeAdapter(PatientDetail)
+CHART = TypeAdapter(News2Chart)
+READINGS = TypeAdapter(list[Reading])
+RANGES = TypeAdapter(dict[str, list[ScoreRange]])
 ALERTS_SHOWN = 10  # the timeline shows this many recent alerts with every event
 MAX_READINGS = 50_000  # the API's ceiling; its default (10,000, oldest first) would cut off a busy day's end
 AUDIT_SHOWN = 20  # the newest reads and actions on this record
@@ -37,7 +46,7 @@ def layout(route: Route) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="patient-id", data=route.patient_id),
-            dcc.Store(id="patient-scale"),
+            dcc.Store(id="patient-ranges"),
             dcc.Interval(id="patient-refresh", interval=REFRESH_MS),
             html.Div(id="patient-header"),
             dmc.Grid(
@@ -45,6 +54,7 @@ def layout(route: Route) -> html.Div:
                     dmc.GridCol(
                         [
                             section("NEWS2 observation chart, last 24 hours"),
+                            html.Div(id="patient-chart-status", role="status"),
                             dcc.Graph(id="patient-news2-chart", config=GRAPH_CONFIG),
                             dmc.Group(
                                 [
@@ -85,30 +95,32 @@ def layout(route: Route) -> html.Div:
     )
 
 
-def header(detail: dict[str, Any], now: datetime, tz: str) -> Any:
-    s = detail["summary"]
-    band = s["news2_band"] or "none"
-    score = "No score" if s["news2_score"] is None else f"NEWS2 {s['news2_score']} {band_label(s['news2_band'])}"
+def header(detail: PatientDetail, now: datetime, tz: str) -> Any:
+    s = detail.summary
+    band = s.news2_band or s.news2_lower_band or "none"
+    score = news2_text(s) if s.news2_applicable else "NEWS2 does not apply"
     facts = [
-        f"MRN {s['mrn']}",
-        f"Ward {s['ward']}",
-        PATHWAYS.get(s["pathway"], s["pathway"]),
-        f"SpO2 scale {s['spo2_scale']}",
-        f"admitted {local_time(detail['admitted_at'], tz, DAY_TIME)}",
-        f"last reading {ago(s['last_reading_at'], now)}",
+        identity_text(s),
+        f"Ward {s.ward}",
+        PATHWAYS.get(s.pathway, s.pathway),
+        f"SpO2 scale {s.spo2_scale}",
+        f"admitted {local_time(s.admitted_at, tz, DAY_TIME)}",
+        f"last reading {ago(s.last_reading_at, now)}",
     ]
     return dmc.Stack(
         [
             dmc.Group(
                 [
-                    dmc.Title(s["display_name"], order=1, size="h2"),
-                    html.Span(score, className=f"badge band-{band}", id="patient-news2"),
-                    html.Span("⚠ 3 in one parameter", className="red-flag") if s["red_score"] else None,
+                    dmc.Title(s.display_name, order=1, size="h2"),
+                    html.Span(f"NEWS2 {score}", className=f"badge band-{band}", id="patient-news2"),
+                    html.Span("⚠ 3 in one parameter", className="red-flag") if s.red_score else None,
                 ]
             ),
             dmc.Text(" · ".join(facts), size="sm"),
             dmc.Text(
-                f"Data: {data_text(s)} · Alerts: {alerts_text(s, now, tz)} · Devices: {devices_text(s)}", size="sm"
+                f"Data: {data_text(s, now)} · Alerts: {alerts_text(s, now, tz)} · Devices: {devices_text(s)}",
+                size="sm",
+                id="patient-data-line",
             ),
         ],
         gap=4,
@@ -161,22 +173,22 @@ def event_detail(event: dict[str, Any], tz: str) -> str:
     return " · ".join(parts)
 
 
-def devices_panel(detail: dict[str, Any], tz: str, now: datetime) -> Any:
+def devices_panel(detail: PatientDetail, tz: str, now: datetime) -> Any:
     rows = [
         html.Tr(
             [
-                html.Td(d["id"]),
-                html.Td(d["kind"]),
-                html.Td({True: "Online", False: "Offline", None: "Unknown"}[d["online"]]),
-                html.Td("—" if d["battery"] is None else f"{d['battery']}%"),
-                html.Td(ago(d["last_seen_at"], now)),
-                html.Td(local_time(d["bound_from"], tz, DAY_TIME)),
+                html.Td(d.id),
+                html.Td(d.kind),
+                html.Td({True: "Online", False: "Offline", None: "Unknown"}[d.online]),
+                html.Td("—" if d.battery is None else f"{d.battery}%"),
+                html.Td(ago(d.last_seen_at, now)),
+                html.Td(local_time(d.bound_from, tz, DAY_TIME)),
             ]
         )
-        for d in detail["devices"]
+        for d in detail.devices
     ]
     head = html.Tr([html.Th(h) for h in ("Device", "Kind", "Status", "Battery", "Last seen", "Bound since")])
-    plan = detail["monitoring_plan"]
+    plan = detail.monitoring_plan
     plan_part = dmc.Text(", ".join(f"{metric_label(m)} every {h:g} h" for m, h in plan.items()) or "No plan recorded.")
     return dmc.Stack(
         [
@@ -254,6 +266,12 @@ def notes_list(notes: list[dict[str, Any]], tz: str) -> Any:
 
 
 def entry_form() -> Any:
+    """Disabled until the record has loaded (a form beside a record that failed to show must not be used),
+    and nothing is pre-selected: a bedside entry is what the nurse chose, never a default."""
+    return html.Fieldset(entry_fields(), id="entry-fieldset", disabled=True, className="entry-fieldset")
+
+
+def entry_fields() -> Any:
     return dmc.Stack(
         [
             section("Record ACVPU and oxygen"),
@@ -261,7 +279,7 @@ def entry_form() -> Any:
                 dmc.Group([dmc.Radio(label=f"{code} – {text}", value=code) for code, text in ACVPU]),
                 id="entry-acvpu",
                 label="Consciousness (ACVPU)",
-                value="A",
+                value=None,
             ),
             dmc.RadioGroup(
                 dmc.Group(
@@ -269,7 +287,7 @@ def entry_form() -> Any:
                 ),
                 id="entry-oxygen",
                 label="Air or oxygen",
-                value="air",
+                value=None,
             ),
             dmc.Button("Record observation", id="entry-submit", n_clicks=0, w=220),
             html.Div(id="entry-result", role="status"),
@@ -283,6 +301,32 @@ def entry_form() -> Any:
     )
 
 
+async def _read_or_notice(read: Awaitable[T], title: str) -> T | Any:
+    """The API's answer, or a visible notice of why there is none (a logged reference for our own errors)."""
+    try:
+        return await read
+    except ApiError as exc:
+        return dmc.Alert(exc.detail, title=title, color="red", className="panel-error")
+    except Exception as exc:  # a panel that fails must say so, never sit blank
+        return failure_notice(title, log_failure(title, exc))
+
+
+async def chart_panel(ctx: Context, token: str, patient_id: int) -> tuple[Any, Any, Any]:
+    """(figure, status line, score ranges for the trends) of the NEWS2 chart, or an empty chart saying why."""
+    chart = await _read_or_notice(
+        ctx.api.read(token, f"/patients/{patient_id}/news2-chart", CHART, step_minutes=CHART_STEP_MINUTES),
+        "Could not load the NEWS2 chart",
+    )
+    if not isinstance(chart, News2Chart):
+        return {}, chart, {}
+    try:
+        figure = news2_chart(chart, ctx.tz)
+    except Exception as exc:  # drawn from a validated model, but a bug here must still say so
+        return {}, failure_notice("Could not draw the NEWS2 chart", log_failure("news2 chart", exc)), {}
+    status = None if chart.columns else dmc.Text("No NEWS2 observations in the last 24 hours.", fw=700)
+    return figure, status, RANGES.dump_python(chart.ranges, mode="json")
+
+
 def register(app: Dash, ctx: Context) -> None:
     async def alerts_with_events(token: str, patient_id: int) -> list[dict[str, Any]]:
         page = await ctx.api.get(token, "/alerts", patient_id=patient_id, page_size=ALERTS_SHOWN)
@@ -291,44 +335,33 @@ def register(app: Dash, ctx: Context) -> None:
     @app.callback(
         Output("patient-header", "children"),
         Output("patient-news2-chart", "figure"),
+        Output("patient-chart-status", "children"),
         Output("patient-alerts", "children"),
         Output("patient-devices", "children"),
-        Output("patient-scale", "data"),
+        Output("patient-ranges", "data"),
+        Output("entry-fieldset", "disabled"),
         Input("patient-refresh", "n_intervals"),
         Input("alerts-version", "data"),
         State("patient-id", "data"),
         State("session", "data"),
     )
     async def load(_: int | None, __: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+        """The record, its chart and its alerts. A record that fails says so and keeps the entry form shut; a
+        chart that fails says so in its own panel and leaves the rest of the record standing."""
         if not session:
-            return (no_update,) * 5
+            return (no_update,) * 7
         token, now = session["token"], datetime.now(UTC)
-        try:
-            detail, readings = await asyncio.gather(
-                ctx.api.get(token, f"/patients/{patient_id}"),
-                ctx.api.get(
-                    token,
-                    f"/patients/{patient_id}/readings",
-                    since=(now - timedelta(hours=24)).isoformat(),
-                    metric=[str(m) for m in PARAMETERS],
-                    limit=MAX_READINGS,
-                ),
-            )
-        except ApiError as exc:
-            return dmc.Alert(exc.detail, title="Could not load this patient", color="red"), {}, None, None, no_update
+        detail, (figure, status, ranges) = await asyncio.gather(
+            _read_or_notice(ctx.api.read(token, f"/patients/{patient_id}", DETAIL), "Could not load this patient"),
+            chart_panel(ctx, token, patient_id),
+        )
+        if not isinstance(detail, PatientDetail):
+            return detail, figure, status, None, None, ranges, True
         try:
             alerts: Any = alert_timeline(await alerts_with_events(token, patient_id), ctx.tz, session["role"])
         except ApiError as exc:
             alerts = dmc.Alert(exc.detail, color="red", title="Could not load alerts")
-        sets = observation_sets(readings, now - timedelta(hours=24), now, CHART_STEP)
-        scale = detail["summary"]["spo2_scale"]
-        return (
-            header(detail, now, ctx.tz),
-            news2_chart(sets, scale, ctx.tz),
-            alerts,
-            devices_panel(detail, ctx.tz, now),
-            scale,
-        )
+        return header(detail, now, ctx.tz), figure, status, alerts, devices_panel(detail, ctx.tz, now), ranges, False
 
     @app.callback(
         Output("patient-overrides", "children"),
@@ -382,21 +415,22 @@ def register(app: Dash, ctx: Context) -> None:
         Output("patient-trends", "figure"),
         Output("patient-weight", "figure"),
         Input("patient-trend-window", "value"),
-        Input("patient-scale", "data"),
+        Input("patient-ranges", "data"),
         State("patient-id", "data"),
         State("session", "data"),
     )
-    async def trends(hours: str, scale: int | None, patient_id: int, session: dict[str, Any] | None) -> Any:
-        if not session or scale is None:
+    async def trends(hours: str, ranges: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+        if not session or ranges is None:
             return no_update, no_update
         token, end = session["token"], datetime.now(UTC)
         start = end - timedelta(hours=int(hours))
         try:
             readings, weights, alerts = await asyncio.gather(
                 readings_by_day(ctx, token, patient_id, start, end, [str(m) for m in TREND_METRICS]),
-                ctx.api.get(
+                ctx.api.read(
                     token,
                     f"/patients/{patient_id}/readings",
+                    READINGS,
                     since=(end - timedelta(days=30)).isoformat(),
                     metric=["weight"],
                 ),
@@ -405,7 +439,7 @@ def register(app: Dash, ctx: Context) -> None:
         except ApiError:
             return no_update, no_update
         return (
-            vital_trends(readings, alerts["items"], start, end, scale, ctx.tz),
+            vital_trends(readings, alerts["items"], start, end, RANGES.validate_python(ranges), ctx.tz),
             weight_trend(weights, end - timedelta(days=30), end),
         )
 
@@ -418,9 +452,13 @@ def register(app: Dash, ctx: Context) -> None:
         State("session", "data"),
         prevent_initial_call=True,
     )
-    async def record(_: int, acvpu: str, oxygen: str, patient_id: int, session: dict[str, Any] | None) -> Any:
+    async def record(
+        _: int, acvpu: str | None, oxygen: str | None, patient_id: int, session: dict[str, Any] | None
+    ) -> Any:
         if not session:
             return no_update
+        if acvpu is None or oxygen is None:
+            return dmc.Alert("Choose the ACVPU level and air or oxygen first.", color="yellow", title="Not recorded")
         body = {
             "readings": [
                 {"metric": "consciousness", "value": acvpu},
@@ -455,7 +493,7 @@ def register(app: Dash, ctx: Context) -> None:
 
 async def readings_by_day(
     ctx: Context, token: str, patient_id: int, start: datetime, end: datetime, metrics: list[str]
-) -> list[dict[str, Any]]:
+) -> list[Reading]:
     """A week of readings fetched a day at a time, so the API's row limit never cuts off the newest days."""
     days = []
     cursor = start
@@ -464,9 +502,10 @@ async def readings_by_day(
         cursor += timedelta(days=1)
     chunks = await asyncio.gather(
         *(
-            ctx.api.get(
+            ctx.api.read(
                 token,
                 f"/patients/{patient_id}/readings",
+                READINGS,
                 since=a.isoformat(),
                 until=b.isoformat(),
                 metric=metrics,

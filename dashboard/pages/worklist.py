@@ -3,97 +3,132 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, callback_context, dcc, html, no_update
+from pydantic import TypeAdapter
 
 from dashboard.api_client import ApiError
 from dashboard.context import Context
-from dashboard.formatting import ago, band_label, local_time, severity_name
+from dashboard.formatting import ago, band_label, local_time, metric_label, severity_name
 from dashboard.routing import Route, href
+from vward.contract.patients import PatientSummary
 
 REFRESH_MS = 5000  # a nurse sees a new alert within 5 s; the list query costs tens of ms
 LOW_BATTERY = 20  # percent: below this a patient needs a charge reminder today
 POLITE: dict[str, Any] = {"aria-live": "polite"}  # screen readers announce refreshes without interrupting
+NEW_ADMISSION = timedelta(hours=24)  # a patient admitted within this is marked "New" on the list
+WORKLIST = TypeAdapter(list[PatientSummary])
 PATHWAYS = {"general": "General", "copd": "COPD", "heart_failure": "Heart failure", "post_op": "Post-op"}
 
 
-def news2_text(p: dict[str, Any]) -> str:
-    """Score and band in words, so colour is never the only cue."""
-    if p["news2_score"] is None:
-        return "No score"
-    return f"{p['news2_score']} {band_label(p['news2_band'])}"
+def news2_text(p: PatientSummary) -> str:
+    """Score and band in words, so colour is never the only cue; an incomplete set says its lower bound."""
+    if not p.news2_applicable:
+        return "Not scored"
+    if p.news2_score is not None:
+        return f"{p.news2_score} {band_label(p.news2_band)}"
+    if p.news2_lower_bound:
+        return f"≥{p.news2_lower_bound} {band_label(p.news2_lower_band)}"
+    return "No score"
 
 
-def data_text(p: dict[str, Any]) -> str:
-    if p["news2_score"] is None and not p["news2_missing"]:
-        return "No data"
-    if not p["news2_complete"]:
-        return "Incomplete: " + ", ".join(p["news2_missing"])
-    return "Complete"
+def data_text(p: PatientSummary, now: datetime) -> str:
+    """What the score rests on: never 'complete' alone when a value is old, and why NEWS2 does not apply."""
+    if not p.news2_applicable:
+        parts = [f"NEWS2 does not apply ({p.news2_reason})"]
+    elif p.news2_score is None and not p.news2_missing and not p.news2_stale:
+        parts = ["No data"]
+    elif not p.news2_complete:
+        gaps = [f"missing {', '.join(map(metric_label, p.news2_missing))}"] if p.news2_missing else []
+        gaps += [f"stale {', '.join(map(metric_label, p.news2_stale))}"] if p.news2_stale else []
+        parts = ["Incomplete: " + "; ".join(gaps)]
+    else:
+        parts = ["Complete"]
+    if p.oldest_value is not None and p.news2_applicable and (p.news2_score is not None or p.news2_lower_bound):
+        parts.append(f"oldest {metric_label(p.oldest_value.parameter)} {ago(p.oldest_value.measured_at, now)}")
+    if p.overdue:
+        parts.append(f"overdue {', '.join(map(metric_label, p.overdue))}")
+    return " · ".join(parts)
 
 
-def escalation_text(p: dict[str, Any], tz: str) -> str:
+def data_complete(p: PatientSummary) -> bool:
+    return p.news2_applicable and p.news2_complete and not p.overdue
+
+
+def escalation_text(p: PatientSummary, tz: str) -> str:
     """The tier reached and when the next tier is told, in ward time."""
-    parts = [f"tier {p['escalation_tier']}"] if p["escalation_tier"] else []
-    if p["next_escalation_at"]:
-        parts.append(f"next {local_time(p['next_escalation_at'], tz)}")
+    parts = [f"tier {p.escalation_tier}"] if p.escalation_tier else []
+    if p.next_escalation_at:
+        parts.append(f"next {local_time(p.next_escalation_at, tz)}")
     return " · ".join(parts)
 
 
-def alerts_text(p: dict[str, Any], now: datetime, tz: str) -> str:
-    if not p["open_alerts"]:
+def alerts_text(p: PatientSummary, now: datetime, tz: str) -> str:
+    if not p.open_alerts:
         return "None"
-    parts = [
-        f"{p['open_alerts']} open, top {severity_name(p['top_severity'])}",
-        f"oldest {ago(p['oldest_alert_at'], now)}",
-    ]
-    if p["escalation_tier"]:
-        parts.append(f"tier {p['escalation_tier']}")
-    if p["next_escalation_at"]:
-        parts.append(f"escalates {local_time(p['next_escalation_at'], tz)}")
+    parts = [f"{p.open_alerts} open, top {severity_name(p.top_severity)}", f"oldest {ago(p.oldest_alert_at, now)}"]
+    if p.escalation_tier:
+        parts.append(f"tier {p.escalation_tier}")
+    if p.next_escalation_at:
+        parts.append(f"escalates {local_time(p.next_escalation_at, tz)}")
     return " · ".join(parts)
 
 
-def devices_text(p: dict[str, Any]) -> str:
+def devices_text(p: PatientSummary) -> str:
     problems = []
-    if p["devices_offline"]:
-        problems.append(f"{p['devices_offline']} offline")
-    if p["min_battery"] is not None and p["min_battery"] < LOW_BATTERY:
-        problems.append(f"battery {p['min_battery']}%")
+    if p.devices_offline:
+        problems.append(f"{p.devices_offline} offline")
+    if p.min_battery is not None and p.min_battery < LOW_BATTERY:
+        problems.append(f"battery {p.min_battery}%")
     return ", ".join(problems) or "OK"
 
 
-def worklist_rows(patients: list[dict[str, Any]], now: datetime, tz: str) -> list[dict[str, Any]]:
-    """Grid rows in the API's worst-first order, with every cue spelled out in text."""
+def identity_text(p: PatientSummary) -> str:
+    """MRN and age: two patients of the same name are never mistaken for each other."""
+    age = "age unknown" if p.age_years is None else f"{p.age_years} y"
+    return f"MRN {p.mrn} · {age}"
+
+
+def worklist_rows(patients: list[PatientSummary], now: datetime, tz: str) -> list[dict[str, Any]]:
+    """Grid rows in the API's clinical order, with every cue spelled out in text."""
     return [
         {
-            "id": p["id"],
+            "id": p.id,
             "rank": rank,
-            "patient": p["display_name"],
-            "ward": p["ward"],
-            "pathway": PATHWAYS.get(p["pathway"], p["pathway"]),
+            "patient": p.display_name,
+            "identity": identity_text(p),
+            "new": "New" if now - p.admitted_at < NEW_ADMISSION else "",
+            "ward": p.ward,
+            "pathway": PATHWAYS.get(p.pathway, p.pathway),
             "news2": news2_text(p),
-            "band": p["news2_band"] or "none",
-            "red": "⚠ Red score" if p["red_score"] else "",
-            "data": data_text(p),
-            "complete": bool(p["news2_complete"]),
-            "alerts": f"{p['open_alerts']} · {severity_name(p['top_severity'])}" if p["open_alerts"] else "None",
-            "waiting": ago(p["oldest_alert_at"], now) if p["open_alerts"] else "",
+            "band": p.news2_band or p.news2_lower_band or "none",
+            "red": "⚠ Red score" if p.red_score else "",
+            "data": data_text(p, now),
+            "complete": data_complete(p),
+            "alerts": f"{p.open_alerts} · {severity_name(p.top_severity)}" if p.open_alerts else "None",
+            "waiting": ago(p.oldest_alert_at, now) if p.open_alerts else "",
             "escalation": escalation_text(p, tz),
-            "severity": -1 if p["top_severity"] is None else p["top_severity"],
-            "last_reading": ago(p["last_reading_at"], now),
+            "severity": -1 if p.top_severity is None else p.top_severity,
+            "last_reading": ago(p.last_reading_at, now),
             "devices": devices_text(p),
         }
         for rank, p in enumerate(patients, start=1)
     ]
 
 
-def ward_options(patients: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [{"value": w, "label": w} for w in sorted({p["ward"] for p in patients})]
+def held_order(rows: list[dict[str, Any]], shown: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """With the order held, rows keep the places they had on screen; a newcomer goes to the end, marked."""
+    place = {row["id"]: i for i, row in enumerate(shown or [])}
+    kept = sorted(rows, key=lambda r: (place.get(r["id"], len(place)), r["rank"]))
+    return [r | {"new": r["new"] or "Arrived"} if r["id"] not in place else r for r in kept]
+
+
+def ward_options(patients: list[PatientSummary]) -> list[dict[str, str]]:
+    return [{"value": w, "label": w} for w in sorted({p.ward for p in patients})]
 
 
 COLUMNS: list[dict[str, Any]] = [
@@ -111,6 +146,8 @@ COLUMNS: list[dict[str, Any]] = [
     },
     {"field": "red", "headerName": "Red score", "width": 125, "cellClass": "red-flag"},
     {"field": "patient", "headerName": "Patient", "width": 160, "cellClass": "patient-link"},
+    {"field": "identity", "headerName": "MRN · age", "width": 165},
+    {"field": "new", "headerName": "New", "width": 80, "cellClass": "new-flag"},
     {
         "field": "alerts",
         "headerName": "Open alerts",
@@ -147,13 +184,13 @@ async def load(ctx: Context, session: dict[str, Any], ward: str | None) -> tuple
 
     A 401 propagates: the session is over and the caller sends the user back to sign in."""
     try:
-        patients = await ctx.api.get(session["token"], "/patients")
+        patients = await ctx.api.read(session["token"], "/patients", WORKLIST)
     except ApiError as exc:
         if exc.status == 401:
             raise
         return no_update, no_update, no_update, dmc.Alert(exc.detail, color="red", title="Could not load")
     now = datetime.now(UTC)
-    shown = [p for p in patients if not ward or p["ward"] == ward]
+    shown = [p for p in patients if not ward or p.ward == ward]
     updated = f"{len(shown)} patients · updated {local_time(now, ctx.tz, '%H:%M:%S')}"
     return worklist_rows(shown, now, ctx.tz), ward_options(patients), updated, None
 
@@ -176,6 +213,11 @@ def layout(rows: list[dict[str, Any]], wards: list[dict[str, str]], updated: Any
                     dmc.Title("Ward worklist", order=1, size="h2"),
                     dmc.Select(
                         id="worklist-ward", label="Ward", placeholder="All wards", clearable=True, data=wards, w=200
+                    ),
+                    dmc.Switch(
+                        id="worklist-hold",
+                        label="Hold the order while I work",
+                        description="Values still refresh; rows keep their places",
                     ),
                     html.Div(updated, id="worklist-updated", className="muted", **POLITE),
                 ],
@@ -212,16 +254,23 @@ def register(app: Dash, ctx: Context) -> None:
         Output("worklist-error", "children"),
         Input("worklist-refresh", "n_intervals"),
         Input("worklist-ward", "value"),
+        State("worklist-hold", "checked"),
+        State("worklist-grid", "rowData"),
         State("session", "data"),
         prevent_initial_call=True,  # the page arrived with its rows (first_view)
     )
-    async def refresh(_: int | None, ward: str | None, session: dict[str, Any] | None) -> Any:
+    async def refresh(
+        _: int | None, ward: str | None, hold: bool | None, shown: list[dict[str, Any]] | None, session: Any
+    ) -> Any:
         if not session:
             return no_update, no_update, no_update, no_update
         try:
-            return await load(ctx, session, ward)
+            rows, wards, updated, error = await load(ctx, session, ward)
         except ApiError:  # 401: the API client has already cleared the session
             return no_update, no_update, no_update, no_update
+        if hold and rows is not no_update:
+            rows, updated = held_order(rows, shown), f"{updated} · order held"
+        return rows, wards, updated, error
 
     @app.callback(
         Output("url", "pathname", allow_duplicate=True),

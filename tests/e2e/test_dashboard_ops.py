@@ -8,13 +8,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 import yaml
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from rules.service import seed_default_ruleset
 from tests.e2e.support.browser import screenshot, sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, serve_platform
 from vward.domain.alerts import Role
@@ -29,14 +27,7 @@ DEFAULT_RULESET = Path(__file__).resolve().parents[2] / "rules" / "rulesets" / "
 def platform(database_url: str) -> Iterator[Platform]:
     with serve_platform(database_url) as running:
         running.seed([SeedPatient("Amber Ames", 6, "medium", alert_severity=2)])
-        running.run(_seed_default_ruleset(running.pool))
         yield running
-
-
-async def _seed_default_ruleset(pool: asyncpg.Pool) -> None:
-    """The live rule set, as the rules worker seeds it on its first start."""
-    async with pool.acquire() as conn:
-        await seed_default_ruleset(conn)
 
 
 @pytest.fixture

@@ -48,6 +48,13 @@ def test_the_patient_view_shows_chart_trends_and_devices(platform: Platform, pag
     expect(chart.locator(".main-svg").first).to_be_visible()
     expect(chart).to_contain_text("Respiration rate /min")
     expect(chart).to_contain_text("NEWS2 total")
+    # Oxygen is stored as 0.0/1.0 and ACVPU as a letter: both show, scored, and the form opens once loaded
+    # (the record was blank for every demo patient when a boolean arrived as a float).
+    expect(chart).to_contain_text("Air or oxygen")
+    expect(chart).to_contain_text("O2")
+    expect(chart).to_contain_text("Air")
+    expect(page.locator("#entry-fieldset")).to_be_enabled()
+    expect(page.locator(".panel-error")).to_have_count(0)
     expect(page.locator("#patient-trends")).to_contain_text("Heart rate")
     expect(page.locator("#patient-weight")).to_contain_text("Weight")
 

@@ -59,7 +59,7 @@ def test_the_worklist_refreshes_without_losing_the_selected_row(platform: Platfo
     sign_in(page, platform.base_url, username, password)
     updated = page.locator("#worklist-updated")
     expect(updated).to_contain_text("patients")
-    page.locator("#worklist-grid .ag-row[row-index='4'] [col-id='ward']").focus()
+    page.locator("#worklist-grid .ag-row[row-index='4'] [col-id='identity']").focus()
     page.keyboard.press("Space")
     expect(page.locator("#worklist-grid .ag-row[row-index='4']")).to_have_class(re.compile("ag-row-selected"))
     first = updated.inner_text()

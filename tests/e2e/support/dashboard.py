@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import asyncpg
 import uvicorn
 
+from rules.service import seed_default_ruleset
 from tests.support.api import TEST_SECRET
 from tests.support.servers import free_port
 from vward.api.passwords import hash_password
@@ -103,7 +104,7 @@ def serve_platform(database_url: str, timezone: str = "Europe/London") -> Iterat
             assert time.monotonic() < deadline, "the platform did not start within 20 s"
             time.sleep(0.05)
         platform = Platform(f"http://127.0.0.1:{port}", loop, pool, f"W-{uuid.uuid4().hex[:6]}")
-        platform.run(_ensure_partitions(pool))
+        platform.run(_prepare(pool))
         yield platform
     finally:
         server.should_exit = True
@@ -114,9 +115,11 @@ def serve_platform(database_url: str, timezone: str = "Europe/London") -> Iterat
         loop.close()
 
 
-async def _ensure_partitions(pool: asyncpg.Pool) -> None:
+async def _prepare(pool: asyncpg.Pool) -> None:
+    """What the rules worker does on its first start: partitions ahead and the default rule set published."""
     async with pool.acquire() as conn:
         await ensure_partitions(conn, datetime.now(UTC))
+        await seed_default_ruleset(conn)
 
 
 @dataclass(frozen=True)
@@ -147,13 +150,10 @@ async def seed_patient(pool: asyncpg.Pool, ward: str, p: SeedPatient, now: datet
             now - timedelta(days=3),
             {"spo2": 4, "weight": 24},
         )
-        parameters = {
-            "respiratory_rate": {"value": 22, "score": 2 if not p.red else 3},
-            "spo2": {"value": 95, "score": 1},
-        }
+        parameters = seeded_parameters(p, now - timedelta(minutes=12))
         await conn.execute(
-            "INSERT INTO patient_scores (patient_id, score, band, complete, missing, parameters, computed_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO patient_scores (patient_id, score, band, complete, missing, parameters, computed_at,"
+            " red_score, applicable, lower_bound) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9)",
             pid,
             p.score,
             p.band,
@@ -161,6 +161,8 @@ async def seed_patient(pool: asyncpg.Pool, ward: str, p: SeedPatient, now: datet
             list(p.missing),
             parameters,
             now - timedelta(minutes=2),
+            p.red,
+            None if p.complete else p.score,
         )
         device = f"dev-{uuid.uuid4().hex[:8]}"
         await conn.execute(
@@ -209,6 +211,7 @@ async def seed_patient(pool: asyncpg.Pool, ward: str, p: SeedPatient, now: datet
                 now - timedelta(minutes=12),
                 device,
             )
+        await _seed_spot_checks(conn, pid, device, now)
         if p.alert_severity is not None:
             opened = now - timedelta(minutes=25)
             alert_id = await conn.fetchval(
@@ -232,6 +235,52 @@ async def seed_patient(pool: asyncpg.Pool, ward: str, p: SeedPatient, now: datet
     return pid
 
 
+def seeded_parameters(p: SeedPatient, measured_at: datetime) -> dict[str, dict[str, Any]]:
+    """The score's per-parameter detail in the shape the rules worker stores (`ParameterScore.to_json`)."""
+    values: dict[str, Any] = {
+        "respiratory_rate": 22.0,
+        "spo2": 95.0,
+        "on_oxygen": False,
+        "systolic_bp": 120.0,
+        "heart_rate": 80.0,
+        "consciousness": "A",
+        "temperature": 37.2,
+    }
+    scores = {"respiratory_rate": 3 if p.red else 2, "spo2": 1}
+    return {
+        name: (
+            {"value": None, "score": None, "status": "missing", "age_minutes": None, "measured_at": None}
+            if name in p.missing
+            else {
+                "value": value,
+                "score": scores.get(name, 0),
+                "status": "ok",
+                "age_minutes": 12.0,
+                "measured_at": measured_at.isoformat(),
+            }
+        )
+        for name, value in values.items()
+    }
+
+
+async def _seed_spot_checks(conn: asyncpg.Connection, pid: int, device: str, now: datetime) -> None:
+    """Oxygen and ACVPU as the field stores them: a boolean as 0.0/1.0 in `value`, a letter in `value_text`
+    (a record that could not show a boolean was blank for every demo patient)."""
+    rows = [
+        (device, f"m-oxygen-{i}", "on_oxygen", float(i % 2), None, now - timedelta(hours=6 * i), pid) for i in range(4)
+    ] + [(device, f"m-acvpu-{i}", "consciousness", None, "A", now - timedelta(hours=6 * i), pid) for i in range(4)]
+    await conn.executemany(
+        "INSERT INTO readings (device_id, msg_id, metric, value, value_text, measured_at, received_at, patient_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+        rows,
+    )
+    await conn.executemany(
+        "INSERT INTO latest_observations (patient_id, metric, value, value_text, measured_at, device_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        [(pid, "on_oxygen", 0.0, None, now, device), (pid, "consciousness", None, "A", now, device)],
+    )
+
+
 # One statement per table, set-based, so 1,000 patients take well under a second to seed.
 SEED_SQL = [
     """INSERT INTO patients (mrn, display_name, ward, pathway, admitted_at)
@@ -240,7 +289,8 @@ SEED_SQL = [
        FROM generate_series(1, $1) g""",
     """INSERT INTO patient_scores (patient_id, score, band, complete, missing, parameters, computed_at)
        SELECT id, s, CASE WHEN s >= 7 THEN 'high' WHEN s >= 5 THEN 'medium' ELSE 'low' END, true, '{}',
-              '{"respiratory_rate": {"value": 18, "score": 0}}'::jsonb, now() - interval '1 minute'
+              '{"respiratory_rate": {"value": 18, "score": 0, "status": "ok", "age_minutes": 1.0,
+                                     "measured_at": null}}'::jsonb, now() - interval '1 minute'
        FROM (SELECT id, (id * 7919) % 10 AS s FROM patients WHERE ward = $1) p""",
     """INSERT INTO latest_observations (patient_id, metric, value, measured_at, device_id)
        SELECT p.id, m, 80, now() - ((p.id % 30) || ' minutes')::interval, 'bulk-' || p.id

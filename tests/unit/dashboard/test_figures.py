@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dashboard.figures.burden import burden_meter, burden_summary, preview_figure
-from dashboard.figures.news2_chart import TOTAL_ROW, news2_chart, observation_sets, set_total
-from dashboard.figures.trends import score_bands, vital_trends, weight_trend
+from dashboard.figures.news2_chart import TOTAL_ROW, news2_chart
+from dashboard.figures.trends import vital_trends, weight_trend
+from rules.core.news2 import score_ranges
+from rules.core.observation_chart import chart_columns
+from vward.api.routers.news2_chart import AXES, column_out
+from vward.contract.patients import News2Chart, Reading, ScoreRange
 from vward.domain.metrics import Metric
+from vward.domain.readings import Observation
 
 START = datetime(2026, 1, 10, 0, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
+EXTRA = {"received_at": "2026-01-10T00:00:00+00:00", "device_id": "d1", "flags": []}
+
+
 def reading(metric: str, value: Any, at: datetime) -> dict[str, Any]:
     return {"metric": metric, "value": value, "measured_at": at.isoformat()}
+
+
+def typed(answer: dict[str, Any]) -> Reading:
+    return Reading.model_validate(answer | EXTRA)
 
 
 FULL_SET = [
@@ -29,31 +42,29 @@ FULL_SET = [
 ]
 
 
-def test_readings_fall_into_hourly_observation_sets_with_the_latest_value() -> None:
-    readings = [
-        reading("heart_rate", 80.0, START + timedelta(minutes=5)),
-        reading("heart_rate", 99.0, START + timedelta(minutes=50)),
-        reading("spo2", 96.0, START + 2 * HOUR),
-        reading("weight", 80.0, START + 2 * HOUR),  # not a NEWS2 parameter
-        reading("heart_rate", 70.0, START - HOUR),  # before the window
-    ]
-    sets = observation_sets(sorted(readings, key=lambda r: r["measured_at"]), START, START + 24 * HOUR, HOUR)
-    assert [(s.start, s.values) for s in sets] == [
-        (START, {Metric.HEART_RATE: 99.0}),
-        (START + 2 * HOUR, {Metric.SPO2: 96.0}),
-    ]
-
-
-def test_a_complete_set_totals_like_the_rcp_chart_and_a_partial_one_says_at_least() -> None:
-    (full,) = observation_sets([reading(m, v, START) for m, v in FULL_SET], START, START + HOUR, HOUR)
-    assert set_total(full, scale=1) == "6"
-    (partial,) = observation_sets([reading("respiratory_rate", 26.0, START)], START, START + HOUR, HOUR)
-    assert set_total(partial, scale=1) == "≥3"
+def chart(observations: list[tuple[str, Any, datetime]], **fields: Any) -> News2Chart:
+    """What GET /news2-chart answers, through the same core and mapping, round-tripped as JSON."""
+    found = chart_columns(
+        [Observation(Metric(m), v, t) for m, v, t in sorted(observations, key=lambda o: o[2])],
+        start=START,
+        step=HOUR,
+        scale=fields.get("scale", 1),
+        freshness={str(m): timedelta(hours=6) for m in Metric},
+        not_applicable_reason=fields.get("reason"),
+    )
+    answer = News2Chart(
+        scale=fields.get("scale", 1),
+        applicable=fields.get("reason") is None,
+        reason=fields.get("reason"),
+        rule_set="default v1",
+        columns=[column_out(c) for c in found],
+        ranges={},
+    )
+    return News2Chart.model_validate_json(answer.model_dump_json())
 
 
 def test_the_chart_has_a_row_per_parameter_and_labels_every_cell_with_value_and_score() -> None:
-    sets = observation_sets([reading(m, v, START) for m, v in FULL_SET], START, START + HOUR, HOUR)
-    figure = news2_chart(sets, scale=1, tz="Europe/London")
+    figure = news2_chart(chart([(m, v, START) for m, v in FULL_SET]), tz="Europe/London")
     heatmap = figure.data[0]
     assert list(heatmap.y) == [
         "Respiration rate /min",
@@ -70,11 +81,51 @@ def test_the_chart_has_a_row_per_parameter_and_labels_every_cell_with_value_and_
     assert heatmap.text[2][0] == "Air<br>(0)"
     assert heatmap.text[6][0] == "38.5<br>(1)"
     assert heatmap.text[7][0] == "<b>6</b>"
-    assert list(heatmap.x) == ["00:00"]
+    assert list(heatmap.x) == ["Sat 00:00"]
+    assert "measured 10 Jan 00:00" in heatmap.customdata[0][0]  # hover: the cell's own time
+
+
+def test_supplemental_oxygen_served_as_true_is_scored_and_shown_as_oxygen() -> None:
+    """The record was blank for every patient when oxygen came as 1.0; served as true it scores 2."""
+    on_oxygen = [(m, True if m == "on_oxygen" else v, START) for m, v in FULL_SET]
+    heatmap = news2_chart(chart(on_oxygen), tz="UTC").data[0]
+    assert heatmap.text[2][0] == "O2<br>(2)"
+    assert heatmap.text[7][0] == "<b>8</b>"
+
+
+def test_a_carried_value_says_its_age_and_a_stale_one_is_grey_and_says_so() -> None:
+    later = [("heart_rate", 72.0, START + 3 * HOUR), ("heart_rate", 73.0, START + 7 * HOUR)]
+    heatmap = news2_chart(chart([*((m, v, START) for m, v in FULL_SET), *later]), tz="UTC").data[0]
+    assert heatmap.text[6][1] == "<i>38.5</i><br>(1)<br><i>3h</i>"
+    assert heatmap.text[4][1] == "72<br>(0)"  # measured in this column: no age note
+    assert heatmap.text[6][2] == "38.5<br>stale"
+    assert heatmap.z[6][2] == -1
+    assert heatmap.text[7][2] == "<b>≥0</b>"
+    assert "STALE" in heatmap.customdata[6][2]
+
+
+def test_an_incomplete_set_totals_at_least_its_known_part() -> None:
+    heatmap = news2_chart(chart([("respiratory_rate", 26.0, START)]), tz="UTC").data[0]
+    assert heatmap.text[7][0] == "<b>≥3</b>"
+    assert heatmap.z[1][0] == -1  # SpO2 never measured
+    assert heatmap.text[1][0] == ""
+
+
+def test_news2_that_does_not_apply_is_said_in_words_with_values_unscored() -> None:
+    figure = news2_chart(chart([(m, v, START) for m, v in FULL_SET], reason="pregnant"), tz="UTC")
+    assert "NEWS2 does not apply (pregnant)" in figure.layout.title.text
+    assert figure.data[0].text[0][0] == "22"
+    assert figure.data[0].text[7][0] == "<b>—</b>"
+
+
+def test_a_reading_value_keeps_its_type_through_the_contract() -> None:
+    served = [Reading.model_validate_json(json.dumps(reading(m, v, START) | EXTRA)).value for m, v in FULL_SET]
+    assert served == [22.0, 95.0, False, 105.0, 95.0, "A", 38.5]
+    assert Reading.model_validate(reading("on_oxygen", 1.0, START) | EXTRA).value == 1.0  # never True
 
 
 def test_threshold_bands_come_from_the_news2_chart() -> None:
-    assert score_bands(Metric.HEART_RATE, 30, 150, 1) == [
+    assert score_ranges(Metric.HEART_RATE, 30, 150, 1) == [
         (30, 40, 3),
         (41, 50, 1),
         (51, 90, 0),
@@ -82,25 +133,27 @@ def test_threshold_bands_come_from_the_news2_chart() -> None:
         (111, 130, 2),
         (131, 150, 3),
     ]
-    assert score_bands(Metric.TEMPERATURE, 35.0, 36.2, 0.1)[:2] == [(35.0, 35.0, 3), (35.1, 36.0, 1)]
+    assert score_ranges(Metric.TEMPERATURE, 35.0, 36.2, 0.1)[:2] == [(35.0, 35.0, 3), (35.1, 36.0, 1)]
 
 
 def test_trends_plot_each_vital_with_shaded_bands_and_mark_alerts() -> None:
-    readings = [reading("heart_rate", 80.0 + i, START + i * HOUR) for i in range(5)]
+    readings = [typed(reading("heart_rate", 80.0 + i, START + i * HOUR)) for i in range(5)]
     alerts = [{"opened_at": (START + 3 * HOUR).isoformat(), "title": "NEWS2 5-6"}]
-    figure = vital_trends(readings, alerts, START, START + 24 * HOUR, scale=1, tz="UTC")
+    ranges = {str(m): [ScoreRange(low=a, high=b, score=s) for a, b, s in score_ranges(m, *AXES[m])] for m in AXES}
+    figure = vital_trends(readings, alerts, START, START + 24 * HOUR, ranges, tz="UTC")
     heart = figure.data[0]
     assert list(heart.y) == [80.0, 81.0, 82.0, 83.0, 84.0]
     assert len(figure.data) == 5  # one trace per vital sign
     assert any(shape.line.dash == "dash" for shape in figure.layout.shapes)  # the alert marker
     assert any("NEWS2 5-6" in a.text for a in figure.layout.annotations)
     assert sum(1 for s in figure.layout.shapes if s.fillcolor) >= 5  # threshold bands
+    assert "(°C)" in " ".join(a.text for a in figure.layout.annotations)  # UCUM "Cel" shown as people write it
 
 
 def test_weight_trend_says_so_when_there_are_no_weights() -> None:
     empty = weight_trend([], START, START + 7 * 24 * HOUR)
     assert "no weights" in empty.layout.title.text
-    weights = weight_trend([reading("weight", 81.5, START)], START, START + HOUR)
+    weights = weight_trend([typed(reading("weight", 81.5, START))], START, START + HOUR)
     assert list(weights.data[0].y) == [81.5]
 
 

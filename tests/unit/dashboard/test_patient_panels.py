@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from dashboard.pages.patient import audit_table, devices_panel, notes_list, overrides_table
+from tests.unit.dashboard import test_worklist_rows
+from vward.contract.patients import PatientDetail
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -54,12 +57,17 @@ def test_the_audit_trail_names_who_did_what_in_ward_time() -> None:
     assert "No reads or actions recorded yet." in texts(audit_table([], "UTC"))
 
 
+def detail(**fields: Any) -> PatientDetail:
+    summary = test_worklist_rows.summary()
+    return PatientDetail(summary=summary, news2_parameters={}, observations=[], devices=[], **fields)
+
+
 def test_the_monitoring_plan_reads_as_hours() -> None:
-    detail = {"devices": [], "monitoring_plan": {"spo2": 4.0, "weight": 0.5}}
-    panel = texts(devices_panel(detail, "UTC", NOW))
+    plan = detail(monitoring_plan={"spo2": 4.0, "weight": 0.5})
+    panel = texts(devices_panel(plan, "UTC", NOW))
     assert "every 4 h" in panel
     assert "every 0.5 h" in panel
-    assert "No plan recorded." in texts(devices_panel({"devices": [], "monitoring_plan": {}}, "UTC", NOW))
+    assert "No plan recorded." in texts(devices_panel(detail(monitoring_plan={}), "UTC", NOW))
 
 
 def test_notes_show_author_and_ward_time_in_the_order_given_and_an_empty_record_says_so() -> None:
