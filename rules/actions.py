@@ -48,6 +48,7 @@ def _changes(alert: StoredAlert, move: Transition) -> tuple[dict[str, Any], Esca
             "resolved_at": move.at,
             "resolved_by": move.actor,
             "outcome": move.detail.get("outcome"),
+            "outcome_code": move.detail.get("outcome_code"),
             "next_escalation_at": None,
         }
     elif move.to_state is AlertState.SNOOZED:

@@ -1,10 +1,11 @@
 """The alert lifecycle as an explicit transition table; each action is a pure function of alert, request, now.
 
 Public API: `apply(alert, request, now) -> Transition | Rejection`, `TRANSITIONS` (the table), `Action`,
-`Request`. States: open -> acknowledged -> escalated -> resolved, plus snoozed. Rules beyond the table:
-resolve needs an outcome (a person closes a clinical alert); snooze needs a reason and an expiry in the
-future no further than `max_snooze` ahead, and is refused at HIGH severity; reopen (snooze expiry) only
-once the snooze has run out. A rejection carries a stable reason code for the API and the audit log.
+`Request`, `allowed_actions(state, severity)` (what a person may do next, for the screens).
+States: open -> acknowledged -> escalated -> resolved, plus snoozed. Rules beyond the table: resolve needs
+a coded outcome, "other" with words (a person closes a clinical alert); snooze needs a reason and an expiry
+in the future no further than `max_snooze` ahead, and is refused at HIGH severity; reopen (snooze expiry)
+only once the snooze has run out. A rejection carries a stable reason code for the API and the audit log.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rules.core.model import AlertSnapshot
-from vward.domain.alerts import AlertState, Severity
+from vward.domain.alerts import AlertState, ResolveOutcome, Severity
 
 MAX_SNOOZE = timedelta(hours=24)  # silences always expire; a day covers "review at tomorrow's round"
 
@@ -30,11 +31,13 @@ class Action(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """Who asks for what; `outcome` for resolve, `reason` and `until` for snooze."""
+    """Who asks for what; `outcome_code` (and `outcome`, its free text) for resolve, `reason` and `until` for
+    snooze."""
 
     action: Action
     actor: str
     outcome: str | None = None
+    outcome_code: ResolveOutcome | None = None
     reason: str | None = None
     until: datetime | None = None
 
@@ -99,7 +102,8 @@ _MESSAGES = {
     "already_acknowledged": "the alert is already acknowledged",
     "snoozed": "a snoozed alert does not escalate; reopen or acknowledge it first",
     "resolved": "the alert is resolved",
-    "outcome_required": "resolving needs an outcome",
+    "outcome_required": "resolving needs an outcome code",
+    "outcome_text_required": "an 'other' outcome needs a few words saying what it was",
     "reason_required": "snoozing needs a reason",
     "until_required": "snoozing needs an expiry time",
     "until_in_past": "the snooze must end in the future",
@@ -115,8 +119,10 @@ def _reject(code: str, **values: object) -> Rejection:
 
 def _precondition(alert: AlertSnapshot, request: Request, now: datetime, max_snooze: timedelta) -> Rejection | None:
     """The checks that depend on the request and time, not on the state alone."""
-    if request.action is Action.RESOLVE and not (request.outcome or "").strip():
+    if request.action is Action.RESOLVE and request.outcome_code is None:
         return _reject("outcome_required")
+    if request.outcome_code is ResolveOutcome.OTHER and not (request.outcome or "").strip():
+        return _reject("outcome_text_required")
     if request.action is Action.REOPEN and alert.snoozed_until is not None and alert.snoozed_until > now:
         return _reject("snooze_not_expired", until=alert.snoozed_until.isoformat())
     if request.action is not Action.SNOOZE:
@@ -134,6 +140,20 @@ def _precondition(alert: AlertSnapshot, request: Request, now: datetime, max_sno
     return None
 
 
+# What a person may ask for (a reopen is the timer's, when a snooze runs out).
+PERSON_ACTIONS = (Action.ACKNOWLEDGE, Action.ESCALATE, Action.RESOLVE, Action.SNOOZE)
+
+
+def allowed_actions(state: AlertState, severity: Severity) -> list[Action]:
+    """The actions the table allows from `state`, less a snooze at high severity: what the screens offer."""
+    return [
+        action
+        for action in PERSON_ACTIONS
+        if isinstance(TRANSITIONS[(state, action)], AlertState)
+        and not (action is Action.SNOOZE and severity >= Severity.HIGH)
+    ]
+
+
 def apply(
     alert: AlertSnapshot, request: Request, now: datetime, *, max_snooze: timedelta = MAX_SNOOZE
 ) -> Transition | Rejection:
@@ -145,6 +165,8 @@ def apply(
     if refused is not None:
         return refused
     detail: dict[str, Any] = {}
+    if request.outcome_code is not None:
+        detail["outcome_code"] = str(request.outcome_code)
     if request.outcome:
         detail["outcome"] = request.outcome
     if request.action is Action.SNOOZE:

@@ -86,7 +86,8 @@ def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Pri
     return check
 
 
-ClinicalUser = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.ADMIN))]
+CLINICAL_ROLES = (Role.CLINICIAN, Role.ADMIN)  # who may act on alerts and patients; viewers only look
+ClinicalUser = Annotated[Principal, Depends(require_roles(*CLINICAL_ROLES))]
 ReaderUser = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.ADMIN, Role.VIEWER))]
 OpsUser = Annotated[Principal, Depends(require_roles(Role.OPS, Role.ADMIN))]
 AdminUser = Annotated[Principal, Depends(require_roles(Role.ADMIN))]

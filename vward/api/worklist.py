@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -12,6 +12,7 @@ from rules.core.news2 import Band, band_for
 from rules.core.triage import TriageFacts, triage_key
 from vward.contract.patients import ParameterAge, PatientSummary
 from vward.domain.alerts import Severity
+from vward.domain.patients import age_on
 
 
 def summary_from_row(row: asyncpg.Record, now: datetime) -> PatientSummary:
@@ -23,7 +24,7 @@ def summary_from_row(row: asyncpg.Record, now: datetime) -> PatientSummary:
         mrn=row["mrn"],
         display_name=row["display_name"],
         date_of_birth=row["date_of_birth"],
-        age_years=_age(row["date_of_birth"], now.date()),
+        age_years=age_on(row["date_of_birth"], now.date()),
         ward=row["ward"],
         pathway=row["pathway"],
         spo2_scale=row["spo2_scale"],
@@ -50,12 +51,6 @@ def summary_from_row(row: asyncpg.Record, now: datetime) -> PatientSummary:
         devices_offline=row["devices_offline"] or 0,
         min_battery=row["min_battery"],
     )
-
-
-def _age(born: date | None, today: date) -> int | None:
-    if born is None:
-        return None
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _with_status(parameters: Mapping[str, Any], status: str) -> list[str]:

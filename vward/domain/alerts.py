@@ -27,3 +27,25 @@ class Role(enum.StrEnum):
     OPS = "ops"
     ADMIN = "admin"
     VIEWER = "viewer"
+
+
+class ResolveOutcome(enum.StrEnum):
+    """Why a person closed an alert: a coded list (docs/clinical-rules.md, "Closing an alert") so that the
+    ward can count what its alerts led to, with free text for the detail; "other" must say what."""
+
+    REVIEWED_NO_ACTION = "reviewed_no_action"
+    TREATED_AT_HOME = "treated_at_home"
+    ESCALATED_TO_HOSPITAL = "escalated_to_hospital"
+    USUAL_FOR_PATIENT = "usual_for_patient"
+    ARTEFACT_OR_DEVICE = "artefact_or_device"
+    OTHER = "other"
+
+
+OUTCOME_LABELS: dict[ResolveOutcome, str] = {
+    ResolveOutcome.REVIEWED_NO_ACTION: "Reviewed: patient well, no action needed",
+    ResolveOutcome.TREATED_AT_HOME: "Treated or advised at home",
+    ResolveOutcome.ESCALATED_TO_HOSPITAL: "Escalated to hospital or the acute team",
+    ResolveOutcome.USUAL_FOR_PATIENT: "Usual values for this patient",
+    ResolveOutcome.ARTEFACT_OR_DEVICE: "Measurement artefact or device problem",
+    ResolveOutcome.OTHER: "Other (say what in the note)",
+}

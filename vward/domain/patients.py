@@ -38,10 +38,7 @@ class Patient:
 
     def age_on(self, day: date) -> int | None:
         """Whole years on `day`, or None when the date of birth is unknown."""
-        if self.date_of_birth is None:
-            return None
-        dob = self.date_of_birth
-        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+        return age_on(self.date_of_birth, day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +48,10 @@ class Device:
     online: bool | None = None
     battery: int | None = None
     last_seen_at: datetime | None = None
+
+
+def age_on(born: date | None, day: date) -> int | None:
+    """Whole years on `day`, or None when the date of birth is unknown."""
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

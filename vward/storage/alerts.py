@@ -15,7 +15,7 @@ from vward.storage.pool import Conn
 
 _COLUMNS = (
     "id, patient_id, rule_id, rule_set_name, rule_set_version, severity, state, title, reason, opened_at,"
-    " updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, outcome, snoozed_until,"
+    " updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, outcome, outcome_code, snoozed_until,"
     " snooze_reason, escalation_policy, escalation_tier, next_escalation_at, muted_by, auto_resolve, cleared_at"
 )
 # The columns a lifecycle change may set; everything else is fixed when the alert opens.
@@ -30,6 +30,7 @@ _MUTABLE = frozenset(
         "resolved_at",
         "resolved_by",
         "outcome",
+        "outcome_code",
         "snoozed_until",
         "snooze_reason",
         "escalation_tier",
@@ -59,6 +60,7 @@ class StoredAlert:
     resolved_at: datetime | None
     resolved_by: str | None
     outcome: str | None
+    outcome_code: str | None
     snoozed_until: datetime | None
     snooze_reason: str | None
     escalation_policy: dict[str, Any]
@@ -239,7 +241,8 @@ class AlertFilter:
 
 
 async def list_alerts(conn: Conn, where: AlertFilter, *, limit: int, offset: int) -> tuple[list[StoredAlert], int]:
-    """One page of alerts (worst and newest first) and the total that match; system alerts have no ward."""
+    """One page of alerts in the inbox's order (worst first, then whoever has waited longest, then id: stable
+    across pages) and the total that match; system alerts have no ward."""
     condition = (
         " FROM alerts a LEFT JOIN patients p ON p.id = a.patient_id"
         " WHERE (cardinality($1::text[]) = 0 OR a.state = ANY($1::text[]))"
@@ -255,7 +258,7 @@ async def list_alerts(conn: Conn, where: AlertFilter, *, limit: int, offset: int
     total: int = await conn.fetchval(f"SELECT count(*){condition}", *args)
     columns = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
     rows = await conn.fetch(
-        f"SELECT {columns}{condition} ORDER BY a.severity DESC, a.opened_at DESC, a.id DESC LIMIT $5 OFFSET $6",
+        f"SELECT {columns}{condition} ORDER BY a.severity DESC, a.opened_at, a.id LIMIT $5 OFFSET $6",
         *args,
         limit,
         offset,

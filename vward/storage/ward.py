@@ -118,3 +118,11 @@ async def chart_readings(
     """What an observation chart of columns of `step` needs, in time order, however dense the stream."""
     rows: list[asyncpg.Record] = await conn.fetch(_CHART_SQL, patient_id, start, end, step, metrics, unused_flag)
     return rows
+
+
+async def patient_refs(conn: Conn, patient_ids: list[int]) -> list[asyncpg.Record]:
+    """Name, MRN and date of birth of each patient: what a dialog about one of their alerts must say."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT id, display_name, mrn, date_of_birth FROM patients WHERE id = ANY($1::bigint[])", patient_ids
+    )
+    return rows

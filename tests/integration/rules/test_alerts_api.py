@@ -67,24 +67,36 @@ async def test_acknowledge_then_resolve_records_actor_events_and_audit(
     settings: Settings, db_pool: asyncpg.Pool
 ) -> None:
     ward = _ward()
-    _, alert_id = await _alerted_patient(settings, db_pool, NEWS2_HIGH, ward)
+    patient_id, alert_id = await _alerted_patient(settings, db_pool, NEWS2_HIGH, ward)
+    mrn = await db_pool.fetchval("SELECT mrn FROM patients WHERE id = $1", patient_id)
     async with rules_api(settings, db_pool, Role.CLINICIAN, (ward,)) as api:
+        listed = (await api.get("/api/v1/alerts", params={"patient_id": patient_id})).json()["items"][0]
+        assert listed["allowed_actions"] == ["acknowledge", "escalate", "resolve"]  # high: never snoozed
+        assert (listed["patient"]["id"], listed["patient"]["mrn"]) == (patient_id, mrn)
         acked = await api.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={"note": "on my way"})
         assert acked.status_code == 200, acked.text
         assert acked.json()["state"] == "acknowledged"
         assert acked.json()["acknowledged_by"] == "clinician-tester"
+        assert acked.json()["allowed_actions"] == ["escalate", "resolve"]
         again = await api.post(f"/api/v1/alerts/{alert_id}/acknowledge")
         assert again.status_code == 409
-        no_outcome = await api.post(f"/api/v1/alerts/{alert_id}/resolve", json={})
-        assert no_outcome.status_code == 422
-        resolved = await api.post(f"/api/v1/alerts/{alert_id}/resolve", json={"outcome": "reviewed, oxygen started"})
+        no_outcome = await api.post(f"/api/v1/alerts/{alert_id}/resolve", json={"outcome": "reviewed"})
+        assert no_outcome.status_code == 422  # a code is required: free text alone cannot be counted
+        other_unsaid = await api.post(f"/api/v1/alerts/{alert_id}/resolve", json={"outcome_code": "other"})
+        assert other_unsaid.status_code == 422, other_unsaid.text
+        resolved = await api.post(
+            f"/api/v1/alerts/{alert_id}/resolve",
+            json={"outcome_code": "treated_at_home", "outcome": "reviewed, oxygen started"},
+        )
         assert resolved.status_code == 200, resolved.text
     body = resolved.json()
-    assert (body["state"], body["outcome"], body["resolved_by"]) == (
+    assert (body["state"], body["outcome_code"], body["outcome"], body["resolved_by"]) == (
         "resolved",
+        "treated_at_home",
         "reviewed, oxygen started",
         "clinician-tester",
     )
+    assert body["allowed_actions"] == []
     events = await db_pool.fetch("SELECT kind, actor FROM alert_events WHERE alert_id = $1 ORDER BY id", alert_id)
     assert [(e["kind"], e["actor"]) for e in events] == [
         ("opened", "rules-worker"),
@@ -149,3 +161,26 @@ async def test_escalating_by_hand_tells_the_next_tier_now(settings: Settings, db
         "SELECT target, payload->>'event' AS event FROM notification_outbox WHERE alert_id = $1 ORDER BY id", alert_id
     )
     assert [(s["target"], s["event"]) for s in sent] == [("ward_nurse", "opened"), ("doctor", "escalated")]
+
+
+async def test_the_list_is_the_inbox_order_and_a_viewer_is_offered_no_actions(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """Worst first, then whoever has waited longest: the order the inbox shows, so that with more alerts
+    than a page the longest-waiting never fall off it."""
+    ward = _ward()
+    _, older = await _alerted_patient(settings, db_pool, NEWS2_SIX, ward)
+    _, newer = await _alerted_patient(settings, db_pool, NEWS2_SIX, ward)
+    _, high = await _alerted_patient(settings, db_pool, NEWS2_HIGH, ward)
+    await db_pool.execute(
+        "UPDATE alerts SET opened_at = now() - (CASE id WHEN $1 THEN 90 ELSE 10 END) * interval '1 minute'"
+        " WHERE id = ANY($2::bigint[])",
+        older,
+        [older, newer, high],
+    )
+    async with rules_api(settings, db_pool, Role.VIEWER, (ward,)) as api:
+        page = (await api.get("/api/v1/alerts", params={"state": "open", "page_size": 2})).json()
+        rest = (await api.get("/api/v1/alerts", params={"state": "open", "page_size": 2, "page": 2})).json()
+    news2 = [a for a in page["items"] + rest["items"] if a["rule_id"] == "news2"]
+    assert [a["id"] for a in news2] == [high, older, newer]
+    assert all(a["allowed_actions"] == [] for a in news2)

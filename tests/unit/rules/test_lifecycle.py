@@ -7,10 +7,19 @@ from datetime import timedelta
 
 import pytest
 
-from rules.core.lifecycle import TRANSITIONS, Action, Rejection, Request, Transition, apply
+from rules.core.lifecycle import (
+    PERSON_ACTIONS,
+    TRANSITIONS,
+    Action,
+    Rejection,
+    Request,
+    Transition,
+    allowed_actions,
+    apply,
+)
 from rules.core.model import AlertSnapshot
 from tests.unit.rules.builders import NOW
-from vward.domain.alerts import AlertState, Severity
+from vward.domain.alerts import AlertState, ResolveOutcome, Severity
 
 S = AlertState
 # Written out independently of the module's table: what each action does in each state.
@@ -65,6 +74,7 @@ def valid(action: Action) -> Request:
         action,
         "nurse.jo",
         outcome="reviewed by phone",
+        outcome_code=ResolveOutcome.REVIEWED_NO_ACTION,
         reason="reviewed, recheck after lunch",
         until=NOW + timedelta(hours=2),
     )
@@ -94,17 +104,46 @@ def rejection(result: Transition | Rejection) -> str:
     return result.code
 
 
-@pytest.mark.parametrize("outcome", [None, "", "   "])
-def test_resolve_needs_an_outcome(outcome: str | None) -> None:
-    assert rejection(apply(alert(S.OPEN), Request(Action.RESOLVE, "dr.a", outcome=outcome), NOW)) == (
-        "outcome_required"
-    )
+@pytest.mark.parametrize("text", [None, "", "reviewed by phone"])
+def test_resolve_needs_a_coded_outcome(text: str | None) -> None:
+    assert rejection(apply(alert(S.OPEN), Request(Action.RESOLVE, "dr.a", outcome=text), NOW)) == "outcome_required"
+
+
+@pytest.mark.parametrize("text", [None, "", "   "])
+def test_an_other_outcome_must_say_what(text: str | None) -> None:
+    request = Request(Action.RESOLVE, "dr.a", outcome=text, outcome_code=ResolveOutcome.OTHER)
+    assert rejection(apply(alert(S.OPEN), request, NOW)) == "outcome_text_required"
+
+
+@pytest.mark.parametrize("code", [c for c in ResolveOutcome if c is not ResolveOutcome.OTHER])
+def test_a_coded_outcome_needs_no_words(code: ResolveOutcome) -> None:
+    result = apply(alert(S.OPEN), Request(Action.RESOLVE, "dr.a", outcome_code=code), NOW)
+    assert isinstance(result, Transition)
+    assert result.detail == {"outcome_code": str(code)}
 
 
 def test_resolve_records_the_outcome() -> None:
-    result = apply(alert(S.ACKNOWLEDGED), Request(Action.RESOLVE, "dr.a", outcome="admitted to hospital"), NOW)
+    request = Request(
+        Action.RESOLVE, "dr.a", outcome="admitted to hospital", outcome_code=ResolveOutcome.ESCALATED_TO_HOSPITAL
+    )
+    result = apply(alert(S.ACKNOWLEDGED), request, NOW)
     assert isinstance(result, Transition)
-    assert result.detail == {"outcome": "admitted to hospital"}
+    assert result.detail == {"outcome_code": "escalated_to_hospital", "outcome": "admitted to hospital"}
+
+
+@pytest.mark.parametrize(("state", "severity"), list(itertools.product(AlertState, Severity)))
+def test_the_actions_offered_are_exactly_those_the_table_accepts(state: AlertState, severity: Severity) -> None:
+    """What the screens offer and what `apply` accepts can never disagree: one table decides both."""
+    offered = allowed_actions(state, severity)
+    for action in PERSON_ACTIONS:
+        accepted = isinstance(apply(alert(state, severity), valid(action), NOW), Transition)
+        assert (action in offered) == accepted, (state, severity, action)
+
+
+def test_a_resolved_alert_offers_nothing_and_a_high_one_no_snooze() -> None:
+    assert allowed_actions(S.RESOLVED, Severity.LOW) == []
+    assert Action.SNOOZE not in allowed_actions(S.OPEN, Severity.HIGH)
+    assert allowed_actions(S.OPEN, Severity.MEDIUM) == list(PERSON_ACTIONS)
 
 
 @pytest.mark.parametrize(

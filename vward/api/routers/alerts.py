@@ -9,13 +9,15 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from rules.actions import act
-from rules.core.lifecycle import Action, Rejection, Request
-from vward.api.deps import AppSettings, ClinicalUser, DbPool, OpsUser, ReaderUser, RequestId
-from vward.api.fields import MAX_ID, DbId, StorableText
+from rules.core.lifecycle import Action, Rejection, Request, allowed_actions
+from vward.api.deps import CLINICAL_ROLES, AppSettings, ClinicalUser, DbPool, OpsUser, ReaderUser, RequestId
+from vward.api.fields import MAX_ID, DbId
+from vward.contract.alerts import AlertDetail, AlertEvent, AlertOut, AlertPage, Note, PatientRef, Resolution, Snooze
 from vward.domain.alerts import AlertState, Severity
+from vward.domain.patients import age_on
 from vward.domain.users import Principal
 from vward.storage import alerts as store
 from vward.storage import ward as ward_store
@@ -34,62 +36,42 @@ _REFUSED: dict[int | str, dict[str, Any]] = {
 }
 # Refusals about the request's content rather than the alert's state.
 _INVALID_REQUEST = frozenset(
-    {"outcome_required", "reason_required", "until_required", "until_in_past", "snooze_too_long"}
+    {
+        "outcome_required",
+        "outcome_text_required",
+        "reason_required",
+        "until_required",
+        "until_in_past",
+        "snooze_too_long",
+    }
 )
 
 
-class AlertOut(BaseModel):
-    id: int
-    patient_id: int | None
-    rule_id: str
-    rule_set_name: str
-    rule_set_version: int
-    severity: int
-    severity_name: str
-    state: AlertState
-    title: str
-    reason: dict[str, Any]
-    opened_at: datetime
-    updated_at: datetime
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    resolved_at: datetime | None
-    resolved_by: str | None
-    outcome: str | None
-    snoozed_until: datetime | None
-    snooze_reason: str | None
-    escalation_tier: int = Field(description="how many tiers of the policy have been notified")
-    next_escalation_at: datetime | None
-    escalation_policy: dict[str, Any]
-    auto_resolve: bool
-    cleared_at: datetime | None = Field(description="when the condition went away (a person still closes it)")
-    muted_by: int | None = Field(description="the higher alert of the same patient that mutes this one")
+def _out(alert: StoredAlert, principal: Principal, patients: dict[int, PatientRef]) -> AlertOut:
+    """The stored alert as served: who it is about and what this caller may do with it next."""
+    values = {k: getattr(alert, k) for k in StoredAlert.__dataclass_fields__ if k in AlertOut.model_fields}
+    may_act = principal.role in CLINICAL_ROLES
+    return AlertOut(
+        **values,
+        severity_name=alert.severity.name.lower(),
+        patient=None if alert.patient_id is None else patients.get(alert.patient_id),
+        allowed_actions=[str(a) for a in allowed_actions(alert.state, alert.severity)] if may_act else [],
+    )
 
 
-class AlertEvent(BaseModel):
-    at: datetime
-    kind: str
-    actor: str
-    from_state: str | None
-    to_state: str | None
-    severity: int | None
-    detail: dict[str, Any]
-
-
-class AlertDetail(AlertOut):
-    events: list[AlertEvent]
-
-
-class AlertPage(BaseModel):
-    items: list[AlertOut]
-    total: int
-    page: int
-    page_size: int
-
-
-def _out(alert: StoredAlert) -> AlertOut:
-    values = {k: getattr(alert, k) for k in AlertOut.model_fields if k != "severity_name"}
-    return AlertOut(**values, severity_name=alert.severity.name.lower())
+async def _patients_of(conn: Conn, alerts: list[StoredAlert]) -> dict[int, PatientRef]:
+    ids = sorted({a.patient_id for a in alerts if a.patient_id is not None})
+    today = datetime.now(UTC).date()
+    return {
+        r["id"]: PatientRef(
+            id=r["id"],
+            display_name=r["display_name"],
+            mrn=r["mrn"],
+            date_of_birth=r["date_of_birth"],
+            age_years=None if r["date_of_birth"] is None else age_on(r["date_of_birth"], today),
+        )
+        for r in await ward_store.patient_refs(conn, ids)
+    }
 
 
 async def _in_scope(conn: Conn, principal: Principal, alert_id: int, *, for_update: bool = False) -> StoredAlert:
@@ -115,7 +97,8 @@ async def list_alerts(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> AlertPage:
-    """Worst and newest first; by default every state. System alerts (no patient) are listed for all."""
+    """The inbox's order: worst severity first, then whoever has waited longest, then id (stable across
+    pages); by default every state. System alerts (no patient) are listed for all."""
     where = AlertFilter(tuple(state or ()), severity, patient_id, principal.wards)
     async with pool.acquire() as conn, conn.transaction():
         alerts, total = await store.list_alerts(conn, where, limit=page_size, offset=(page - 1) * page_size)
@@ -128,7 +111,9 @@ async def list_alerts(
             object_type="alerts",
             detail={"returned": len(alerts), "total": total, "page": page},
         )
-    return AlertPage(items=[_out(a) for a in alerts], total=total, page=page, page_size=page_size)
+        patients = await _patients_of(conn, alerts)
+    items = [_out(a, principal, patients) for a in alerts]
+    return AlertPage(items=items, total=total, page=page, page_size=page_size)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail, responses=_NOT_FOUND)
@@ -136,6 +121,7 @@ async def get_alert(alert_id: DbId, pool: DbPool, principal: ReaderUser, request
     async with pool.acquire() as conn, conn.transaction():
         alert = await _in_scope(conn, principal, alert_id)
         events = await store.events_of(conn, alert_id)
+        patients = await _patients_of(conn, [alert])
         await record_audit(
             conn,
             principal=principal,
@@ -145,7 +131,8 @@ async def get_alert(alert_id: DbId, pool: DbPool, principal: ReaderUser, request
             object_type="alert",
             object_id=str(alert_id),
         )
-    return AlertDetail(**_out(alert).model_dump(), events=[AlertEvent(**dict(e)) for e in events])
+    out = _out(alert, principal, patients)
+    return AlertDetail(**dict(out), events=[AlertEvent(**dict(e)) for e in events])
 
 
 class OutboxStatus(BaseModel):
@@ -165,23 +152,6 @@ async def outbox_status(pool: DbPool, _: OpsUser) -> OutboxStatus:
     async with pool.acquire() as conn:
         health = await outbox_health(conn)
     return OutboxStatus(**asdict(health))
-
-
-class Note(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: StorableText | None = Field(default=None, max_length=2000)
-
-
-class Resolution(Note):
-    outcome: StorableText = Field(
-        min_length=1, max_length=500, description="what was done or found (clinical close-out)"
-    )
-
-
-class Snooze(Note):
-    reason: StorableText = Field(min_length=1, max_length=500)
-    until: AwareDatetime = Field(description="when the alert re-opens; at most 24 hours ahead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +199,8 @@ async def _act(acting: Acting, alert_id: int, request: Request, note: str | None
                 severity=None,
                 detail={"note": note},
             )
-    return _out(result)
+        patients = await _patients_of(conn, [result])
+    return _out(result, acting.principal, patients)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, responses=_REFUSED)
@@ -248,8 +219,9 @@ async def escalate(alert_id: DbId, acting: ActingUser, body: Note | None = None)
 
 @router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, responses=_REFUSED)
 async def resolve(alert_id: DbId, body: Resolution, acting: ActingUser) -> AlertOut:
-    """Close the alert with an outcome: a person, not the rule, ends a clinical alert."""
-    request = Request(Action.RESOLVE, acting.principal.username, outcome=body.outcome)
+    """Close the alert with a coded outcome (and free text, required for 'other'): a person, not the rule,
+    ends a clinical alert."""
+    request = Request(Action.RESOLVE, acting.principal.username, outcome=body.outcome, outcome_code=body.outcome_code)
     return await _act(acting, alert_id, request, body.note)
 
 
