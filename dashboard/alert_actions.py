@@ -1,7 +1,10 @@
-"""Alert actions in one or two clicks: acknowledge and escalate at once, resolve and snooze ask only what they need.
+"""Alert actions a nurse cannot misread: one dialog that names the patient (name, MRN, age) and the alert,
+takes a note on every action, a coded outcome on resolve and a reason and length on snooze.
 
-The buttons appear wherever an alert is shown (inbox, patient view); one modal and one set of callbacks serve
-them all, and every action goes through the API, which audits it.
+The buttons appear wherever an alert is shown (inbox, patient view) and offer exactly what the API says the
+person may do next (`AlertOut.allowed_actions`, from the lifecycle table). Every action goes through the API,
+which audits it. After an action its result is kept in the `alerts-version` store: the pages show it beside
+the alert it was taken on and keep their rows in place, so the next click lands where the nurse aims.
 """
 
 from __future__ import annotations
@@ -11,103 +14,125 @@ from typing import Any
 
 import dash_mantine_components as dmc
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from dashboard.api_client import ApiError
 from dashboard.context import Context
+from dashboard.formatting import local_time
+from vward.contract.alerts import AlertDetail, AlertOut, Note, Resolution, Snooze
+from vward.domain.alerts import OUTCOME_LABELS
 
 # Free-text boxes keep one height while typing (the user can drag them taller): the buttons below never move.
 FIXED_TEXTAREA = {"input": {"height": "5.5rem"}}
 
-HIGH = 3
 SNOOZE_HOURS = ["1", "2", "4", "8", "12", "24"]  # the API allows at most 24 h
-VERBS = {"acknowledge": "Acknowledge", "escalate": "Escalate", "resolve": "Resolve…", "snooze": "Snooze…"}
-DONE = {"acknowledge": "acknowledged", "escalate": "escalated", "resolve": "resolved", "snooze": "snoozed"}
+VERBS: dict[str, str] = {
+    "acknowledge": "Acknowledge",
+    "escalate": "Escalate",
+    "resolve": "Resolve…",
+    "snooze": "Snooze…",
+}
+DONE: dict[str, str] = {
+    "acknowledge": "acknowledged",
+    "escalate": "escalated",
+    "resolve": "resolved",
+    "snooze": "snoozed",
+}
+OUTCOME_OPTIONS = [{"value": str(code), "label": label} for code, label in OUTCOME_LABELS.items()]
+HOLD_AFTER_ACTION = timedelta(seconds=30)  # rows stay where they were this long after an action
+ALERT = TypeAdapter(AlertDetail)
+LAST_ACTION = TypeAdapter(AlertOut)
 
 
-ACTING_ROLES = frozenset({"clinician", "admin"})  # as the API's alert actions allow; viewers only look
+def about(alert: AlertOut) -> str:
+    """'Red Reyes · MRN 0042 · 67 y': enough to tell two patients of one name apart."""
+    if alert.patient is None:
+        return "the platform"
+    age = "age unknown" if alert.patient.age_years is None else f"{alert.patient.age_years} y"
+    return f"{alert.patient.display_name} · MRN {alert.patient.mrn} · {age}"
 
 
-def available_actions(alert: dict[str, Any], role: str) -> list[str]:
-    """What this person can still do: nothing once resolved; no snooze for high severity (it must be seen)."""
-    state = alert["state"]
-    if state == "resolved" or role not in ACTING_ROLES:
-        return []
-    actions = ["acknowledge"] if state in ("open", "escalated", "snoozed") else []
-    actions += ["escalate", "resolve"]
-    if alert["severity"] < HIGH and state != "snoozed":
-        actions.append("snooze")
-    return actions
-
-
-def action_buttons(alert: dict[str, Any], role: str) -> dmc.Group:
-    return dmc.Group(
-        [
-            dmc.Button(
-                VERBS[action],
-                id={"type": "alert-action", "action": action, "alert": alert["id"]},
-                size="xs",
-                variant="filled" if action == "acknowledge" else "outline",
-                color="red" if action == "escalate" else "indigo",
-                n_clicks=0,
-                **{"aria-label": f"{VERBS[action].rstrip('…')} alert {alert['id']}: {alert['title']}"},
-            )
-            for action in available_actions(alert, role)
-        ],
-        gap="xs",
-    )
+def action_buttons(alert: AlertOut, last: AlertOut | None = None) -> dmc.Group:
+    """The actions the API allows, and beside them what was just done to this alert (`last`)."""
+    buttons: list[Any] = [
+        dmc.Button(
+            VERBS[action],
+            id={"type": "alert-action", "action": action, "alert": alert.id},
+            size="xs",
+            variant="filled" if action == "acknowledge" else "outline",
+            color="red" if action == "escalate" else "indigo",
+            n_clicks=0,
+            **{"aria-label": f"{VERBS[action].rstrip('…')} alert {alert.id}: {alert.title}, {about(alert)}"},
+        )
+        for action in alert.allowed_actions
+    ]
+    if last is not None and last.id == alert.id:
+        buttons.append(dmc.Text(f"✓ {last.state} just now", c="green.9", fw=700, size="sm", className="action-note"))
+    return dmc.Group(buttons, gap="xs")
 
 
 def action_modal() -> dmc.Modal:
-    """One dialog for the actions that need words: the outcome of a resolve, the reason and length of a snooze."""
+    """One dialog for every action: a note for the next person, and what resolve and snooze also need."""
     return dmc.Modal(
         id="action-modal",
         title="Alert action",
         children=dmc.Stack(
             [
-                dmc.Textarea(
-                    id="action-outcome",
-                    label="Outcome (what was done or found)",
-                    resize="vertical",
-                    styles=FIXED_TEXTAREA,
+                dmc.Text(id="action-about", fw=700),
+                dmc.Select(
+                    id="action-outcome-code", label="Outcome", data=OUTCOME_OPTIONS, placeholder="Choose the outcome"
                 ),
                 dmc.TextInput(id="action-reason", label="Reason for snoozing"),
                 dmc.Select(id="action-hours", label="Snooze for (hours)", data=SNOOZE_HOURS, value="2"),
-                dmc.Text(id="action-modal-error", c="red.9", size="sm"),
+                dmc.Textarea(
+                    id="action-note",
+                    label="Note (what you did or found, for the next person)",
+                    resize="vertical",
+                    styles=FIXED_TEXTAREA,
+                ),
+                html.Div(dmc.Text(id="action-modal-error", c="red.9", size="sm"), role="alert"),
                 dmc.Button("Confirm", id="action-confirm", n_clicks=0),
             ]
         ),
     )
 
 
-def body_for(action: str, outcome: str | None, reason: str | None, hours: str | None, now: datetime) -> dict[str, Any]:
-    """The request body an action needs, and nothing more."""
+def body_for(
+    action: str, outcome_code: str | None, note: str | None, reason: str | None, hours: str | None, now: datetime
+) -> BaseModel:
+    """The request body of `action`, validated by the API's own model (ValidationError says what is missing)."""
+    text = (note or "").strip() or None
     if action == "resolve":
-        return {"outcome": (outcome or "").strip()}
+        return Resolution.model_validate({"outcome_code": outcome_code, "outcome": text})
     if action == "snooze":
-        return {"reason": (reason or "").strip(), "until": (now + timedelta(hours=int(hours or "2"))).isoformat()}
-    return {}
+        until = now + timedelta(hours=int(hours or "2"))
+        return Snooze.model_validate({"reason": (reason or "").strip(), "until": until, "note": text})
+    return Note(note=text)
+
+
+def missing_fields(action: str, err: ValidationError) -> str:
+    """What to fill in, in the dialog's words."""
+    fields = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
+    if "outcome_code" in fields:
+        return "Choose the outcome before resolving."
+    if "reason" in fields:
+        return "Give a reason for snoozing."
+    return f"Check the {action} form: " + ", ".join(sorted(fields))
 
 
 def register(app: Dash, ctx: Context) -> None:
-    async def perform(session: dict[str, Any], action: str, alert_id: int, body: dict[str, Any]) -> str | None:
-        """None on success, else the API's reason (e.g. 409 already resolved), shown to the user."""
-        try:
-            await ctx.api.post(session["token"], f"/alerts/{alert_id}/{action}", body)
-        except ApiError as exc:
-            return exc.detail
-        return None
-
     @app.callback(
         Output("action-pending", "data"),
         Output("action-modal", "opened"),
         Output("action-modal", "title"),
+        Output("action-about", "children"),
         Output("action-feedback", "children"),
-        Output("alerts-version", "data"),
         Input({"type": "alert-action", "action": ALL, "alert": ALL}, "n_clicks"),
         State("session", "data"),
         prevent_initial_call=True,
     )
     async def clicked(clicks: list[int | None], session: dict[str, Any] | None) -> Any:
+        """Open the dialog for the alert as it is now (it may have changed since the page was drawn)."""
         trigger = callback_context.triggered_id
         if (
             not session
@@ -117,21 +142,22 @@ def register(app: Dash, ctx: Context) -> None:
         ):
             return (no_update,) * 5
         action, alert_id = trigger["action"], int(trigger["alert"])
-        if action in ("resolve", "snooze"):
-            title = f"{VERBS[action].rstrip('…')} alert {alert_id}"
-            return {"action": action, "alert": alert_id}, True, title, no_update, no_update
-        error = await perform(session, action, alert_id, {})
-        feedback = feedback_for(action, alert_id, error)
-        return no_update, False, no_update, feedback, datetime.now(UTC).isoformat()
+        try:
+            alert = await ctx.api.read(session["token"], f"/alerts/{alert_id}", ALERT)
+        except ApiError as exc:
+            return no_update, False, no_update, no_update, feedback_for(action, None, exc.detail)
+        title = f"{VERBS[action].rstrip('…')}: {alert.title}"
+        return {"action": action, "alert": alert_id}, True, title, about(alert), no_update
 
     @app.callback(
         Output("action-modal", "opened", allow_duplicate=True),
         Output("action-modal-error", "children"),
         Output("action-feedback", "children", allow_duplicate=True),
-        Output("alerts-version", "data", allow_duplicate=True),
+        Output("alerts-version", "data"),
         Input("action-confirm", "n_clicks"),
         State("action-pending", "data"),
-        State("action-outcome", "value"),
+        State("action-outcome-code", "value"),
+        State("action-note", "value"),
         State("action-reason", "value"),
         State("action-hours", "value"),
         State("session", "data"),
@@ -140,7 +166,8 @@ def register(app: Dash, ctx: Context) -> None:
     async def confirmed(
         _: int,
         pending: dict[str, Any] | None,
-        outcome: str | None,
+        outcome_code: str | None,
+        note: str | None,
         reason: str | None,
         hours: str | None,
         session: dict[str, Any] | None,
@@ -148,34 +175,53 @@ def register(app: Dash, ctx: Context) -> None:
         if not session or not pending:
             return (no_update,) * 4
         action, alert_id = pending["action"], int(pending["alert"])
-        body = body_for(action, outcome, reason, hours, datetime.now(UTC))
-        if action == "resolve" and not body["outcome"]:
-            return no_update, "Say what was done or found before resolving.", no_update, no_update
-        if action == "snooze" and not body["reason"]:
-            return no_update, "Give a reason for snoozing.", no_update, no_update
-        error = await perform(session, action, alert_id, body)
-        if error:
-            return no_update, error, no_update, no_update
-        return False, "", feedback_for(action, alert_id, None), datetime.now(UTC).isoformat()
+        try:
+            body = body_for(action, outcome_code, note, reason, hours, datetime.now(UTC))
+        except ValidationError as err:
+            return no_update, missing_fields(action, err), no_update, no_update
+        try:
+            answer = await ctx.api.post(
+                session["token"], f"/alerts/{alert_id}/{action}", body.model_dump(mode="json", exclude_none=True)
+            )
+        except ApiError as exc:
+            return no_update, exc.detail, no_update, no_update
+        done = LAST_ACTION.validate_python(answer)
+        version = {"at": datetime.now(UTC).isoformat(), "alert": LAST_ACTION.dump_python(done, mode="json")}
+        return False, "", feedback_for(action, done, None, ctx.tz), version
 
     @app.callback(
-        Output("action-outcome", "display"),
+        Output("action-outcome-code", "display"),
         Output("action-reason", "display"),
         Output("action-hours", "display"),
-        Output("action-outcome", "value"),
+        Output("action-outcome-code", "value"),
         Output("action-reason", "value"),
+        Output("action-note", "value"),
+        Output("action-modal-error", "children", allow_duplicate=True),
         Input("action-pending", "data"),
+        prevent_initial_call=True,
     )
-    def ask_only_what_is_needed(pending: dict[str, Any] | None) -> tuple[str, str, str, str, str]:
+    def ask_only_what_is_needed(pending: dict[str, Any] | None) -> tuple[str, str, str, None, str, str, str]:
+        """A fresh dialog for each action, nothing pre-chosen: an outcome is never resolved by default."""
         action = (pending or {}).get("action")
         shown = {True: "block", False: "none"}
-        return shown[action == "resolve"], shown[action == "snooze"], shown[action == "snooze"], "", ""
+        return shown[action == "resolve"], shown[action == "snooze"], shown[action == "snooze"], None, "", "", ""
 
 
-def feedback_for(action: str, alert_id: int, error: str | None) -> Any:
-    if error:
-        return dmc.Alert(error, title=f"Could not {action} alert {alert_id}", color="red", withCloseButton=True)
-    return dmc.Alert(f"Alert {alert_id} {DONE[action]}.", color="green", withCloseButton=True, id="action-done")
+def last_action(version: dict[str, Any] | None, now: datetime) -> AlertOut | None:
+    """The alert just acted on, while the rows are held in place for it; None after that."""
+    if not version or "alert" not in version:
+        return None
+    at = datetime.fromisoformat(version["at"])
+    return LAST_ACTION.validate_python(version["alert"]) if now - at < HOLD_AFTER_ACTION else None
+
+
+def feedback_for(action: str, done: AlertOut | None, error: str | None, tz: str = "UTC") -> Any:
+    """A notice pinned to the bottom of the screen (never scrolled away above the action)."""
+    if error or done is None:
+        return dmc.Alert(error, title=f"Could not {action} the alert", color="red", withCloseButton=True)
+    when = local_time(done.updated_at, tz, "%H:%M")
+    text = f"{done.title} for {about(done)}: {DONE[action]} at {when}."
+    return dmc.Alert(text, color="green", withCloseButton=True, id="action-done")
 
 
 def action_frame() -> html.Div:
@@ -183,7 +229,7 @@ def action_frame() -> html.Div:
     return html.Div(
         [
             action_modal(),
-            html.Div(id="action-feedback", role="status"),
+            html.Div(id="action-feedback", role="status", className="action-toast"),
             dcc.Store(id="action-pending"),
             dcc.Store(id="alerts-version"),
         ]

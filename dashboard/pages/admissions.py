@@ -9,7 +9,8 @@ from dash import ALL, Dash, Input, Output, State, callback_context, html, no_upd
 
 from dashboard.api_client import ApiError
 from dashboard.context import Context
-from dashboard.pages.worklist import PATHWAYS
+from dashboard.pages.worklist import PATHWAYS, WORKLIST
+from vward.contract.patients import PatientSummary
 from vward.domain.metrics import METRIC_SPECS, Metric
 from vward.domain.patients import DeviceKind
 
@@ -43,8 +44,21 @@ def admission_body(
     return body
 
 
-def patient_options(patients: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [{"value": str(p["id"]), "label": f"{p['display_name']} ({p['mrn']}, {p['ward']})"} for p in patients]
+def patient_options(patients: list[PatientSummary]) -> list[dict[str, str]]:
+    return [{"value": str(p.id), "label": f"{p.display_name} ({p.mrn}, {p.ward})"} for p in patients]
+
+
+def discharge_confirmation() -> html.Div:
+    """The question asked before a discharge, naming the patient; hidden until Discharge is pressed."""
+    buttons = [
+        dmc.Button("Yes, discharge", id="discharge-confirm", n_clicks=0, color="red", disabled=True),
+        dmc.Button("Cancel", id="discharge-cancel", n_clicks=0, variant="outline"),
+    ]
+    return html.Div(
+        [dmc.Text(id="discharge-question", fw=700), dmc.Group(buttons, mt="xs")],
+        id="discharge-confirmation",
+        style={"display": "none"},
+    )
 
 
 def layout() -> html.Div:
@@ -126,7 +140,8 @@ def layout() -> html.Div:
                                     [
                                         dmc.Title("Discharge", order=2, size="h4"),
                                         dmc.Select(id="discharge-patient", label="Patient", data=[], searchable=True),
-                                        dmc.Button("Discharge", id="discharge-submit", n_clicks=0, color="red", w=200),
+                                        dmc.Button("Discharge…", id="discharge-submit", n_clicks=0, color="red", w=200),
+                                        discharge_confirmation(),
                                         html.Div(id="discharge-result", role="status"),
                                     ]
                                 ),
@@ -161,7 +176,7 @@ def register(app: Dash, ctx: Context) -> None:
         if not session:
             return no_update, no_update
         try:
-            options = patient_options(await ctx.api.get(session["token"], "/patients"))
+            options = patient_options(await ctx.api.read(session["token"], "/patients", WORKLIST))
         except ApiError:
             return [], []
         return options, options
@@ -230,17 +245,41 @@ def register(app: Dash, ctx: Context) -> None:
         return outcome(f"Device {device_id} {'unbound from' if unbind else 'bound to'} patient {patient}.", None)
 
     @app.callback(
-        Output("discharge-result", "children"),
+        Output("discharge-confirmation", "style"),
+        Output("discharge-question", "children"),
+        Output("discharge-confirm", "disabled"),
         Input("discharge-submit", "n_clicks"),
+        Input("discharge-cancel", "n_clicks"),
+        Input("discharge-result", "children"),
         State("discharge-patient", "value"),
+        State("discharge-patient", "data"),
+        prevent_initial_call=True,
+    )
+    def ask_before_discharging(_: int, __: int, ___: Any, patient: str | None, options: Any) -> Any:
+        """Discharge stops a patient's monitoring: it is asked, naming the patient, before it is done."""
+        if callback_context.triggered_id != "discharge-submit":
+            return {"display": "none"}, "", True
+        if not patient:
+            return {"display": "block"}, "Choose the patient to discharge.", True
+        label = next((o["label"] for o in options or [] if o["value"] == patient), f"patient {patient}")
+        question = f"Discharge {label}? Their monitoring stops and their devices are unbound."
+        return {"display": "block"}, question, False
+
+    @app.callback(
+        Output("discharge-result", "children"),
+        Input("discharge-confirm", "n_clicks"),
+        State("discharge-patient", "value"),
+        State("discharge-patient", "data"),
         State("session", "data"),
         prevent_initial_call=True,
     )
-    async def discharge(_: int, patient: str | None, session: dict[str, Any] | None) -> Any:
+    async def discharge(_: int, patient: str | None, options: Any, session: dict[str, Any] | None) -> Any:
+        """Only after the question naming the patient has been answered yes."""
         if not session or not patient:
-            return dmc.Alert("Choose the patient to discharge.", color="gray")
+            return no_update
+        label = next((o["label"] for o in options or [] if o["value"] == patient), f"Patient {patient}")
         try:
             await ctx.api.post(session["token"], f"/patients/{patient}/discharge", {})
         except ApiError as exc:
             return outcome(None, exc)
-        return outcome(f"Patient {patient} discharged.", None)
+        return outcome(f"{label} discharged (patient {patient}).", None)

@@ -11,16 +11,19 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from pydantic import TypeAdapter
 
-from dashboard.alert_actions import FIXED_TEXTAREA, action_buttons
+from dashboard.alert_actions import ALERT, FIXED_TEXTAREA, action_buttons, last_action
 from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.errors import failure_notice, log_failure
 from dashboard.figures.news2_chart import news2_chart
 from dashboard.figures.trends import TREND_METRICS, vital_trends, weight_trend
 from dashboard.formatting import DAY_TIME, ago, local_time, metric_label, parse_time, severity_name
+from dashboard.pages.alerts import PAGE
 from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text, identity_text, news2_text
 from dashboard.routing import Route
+from vward.contract.alerts import AlertDetail, AlertEvent, AlertOut
 from vward.contract.patients import News2Chart, PatientDetail, Reading, ScoreRange
+from vward.domain.alerts import OUTCOME_LABELS, ResolveOutcome
 
 T = TypeVar("T")
 
@@ -127,18 +130,18 @@ def header(detail: PatientDetail, now: datetime, tz: str) -> Any:
     )
 
 
-def alert_timeline(alerts: list[dict[str, Any]], tz: str, role: str) -> Any:
-    """Every alert with every event and who did it, newest alert first."""
+def alert_timeline(alerts: list[AlertDetail], tz: str, last: AlertOut | None) -> Any:
+    """Every alert with every event and who did it, newest alert first; `last` is the one just acted on."""
     if not alerts:
         return dmc.Text("No alerts for this patient.")
     cards = []
     for alert in alerts:
         events = [
             dmc.TimelineItem(
-                title=f"{event['kind'].replace('_', ' ')} by {event['actor']}",
+                title=f"{event.kind.replace('_', ' ')} by {event.actor}",
                 children=dmc.Text(event_detail(event, tz), size="sm"),
             )
-            for event in alert.get("events", [])
+            for event in alert.events
         ]
         cards.append(
             dmc.Paper(
@@ -146,29 +149,31 @@ def alert_timeline(alerts: list[dict[str, Any]], tz: str, role: str) -> Any:
                     [
                         dmc.Group(
                             [
-                                dmc.Text(f"{severity_name(alert['severity'])} · {alert['title']}", fw=700),
-                                dmc.Text(f"{alert['state']} · opened {local_time(alert['opened_at'], tz, DAY_TIME)}"),
+                                dmc.Text(f"{severity_name(alert.severity)} · {alert.title}", fw=700),
+                                dmc.Text(f"{alert.state} · opened {local_time(alert.opened_at, tz, DAY_TIME)}"),
                             ],
                             justify="space-between",
                         ),
-                        action_buttons(alert, role),
+                        action_buttons(alert, last),
                         dmc.Timeline(events, active=len(events) - 1, bulletSize=14, lineWidth=2),
                     ]
                 ),
                 withBorder=True,
                 p="sm",
                 mb="sm",
-                className=f"alert-card alert-{alert['state']}",
+                className=f"alert-card alert-{alert.state}",
             )
         )
     return html.Div(cards, id="patient-alert-timeline")
 
 
-def event_detail(event: dict[str, Any], tz: str) -> str:
-    parts = [local_time(event["at"], tz, DAY_TIME)]
-    if event.get("from_state") or event.get("to_state"):
-        parts.append(f"{event.get('from_state') or '—'} → {event.get('to_state') or '—'}")
-    for key, value in (event.get("detail") or {}).items():
+def event_detail(event: AlertEvent, tz: str) -> str:
+    parts = [local_time(event.at, tz, DAY_TIME)]
+    if event.from_state or event.to_state:
+        parts.append(f"{event.from_state or '—'} → {event.to_state or '—'}")
+    for key, value in event.detail.items():
+        if key == "outcome_code" and value in ResolveOutcome.__members__.values():
+            value = OUTCOME_LABELS[ResolveOutcome(value)]
         parts.append(f"{key.replace('_', ' ')}: {value}")
     return " · ".join(parts)
 
@@ -328,9 +333,11 @@ async def chart_panel(ctx: Context, token: str, patient_id: int) -> tuple[Any, A
 
 
 def register(app: Dash, ctx: Context) -> None:
-    async def alerts_with_events(token: str, patient_id: int) -> list[dict[str, Any]]:
-        page = await ctx.api.get(token, "/alerts", patient_id=patient_id, page_size=ALERTS_SHOWN)
-        return list(await asyncio.gather(*(ctx.api.get(token, f"/alerts/{a['id']}") for a in page["items"])))
+    async def alerts_with_events(token: str, patient_id: int) -> list[AlertDetail]:
+        """Newest first: a patient's record tells their story; the inbox orders by urgency."""
+        page = await ctx.api.read(token, "/alerts", PAGE, patient_id=patient_id, page_size=ALERTS_SHOWN)
+        details = await asyncio.gather(*(ctx.api.read(token, f"/alerts/{a.id}", ALERT) for a in page.items))
+        return sorted(details, key=lambda a: (a.opened_at, a.id), reverse=True)
 
     @app.callback(
         Output("patient-header", "children"),
@@ -345,7 +352,7 @@ def register(app: Dash, ctx: Context) -> None:
         State("patient-id", "data"),
         State("session", "data"),
     )
-    async def load(_: int | None, __: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
+    async def load(_: int | None, version: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
         """The record, its chart and its alerts. A record that fails says so and keeps the entry form shut; a
         chart that fails says so in its own panel and leaves the rest of the record standing."""
         if not session:
@@ -358,7 +365,8 @@ def register(app: Dash, ctx: Context) -> None:
         if not isinstance(detail, PatientDetail):
             return detail, figure, status, None, None, ranges, True
         try:
-            alerts: Any = alert_timeline(await alerts_with_events(token, patient_id), ctx.tz, session["role"])
+            timeline = await alerts_with_events(token, patient_id)
+            alerts: Any = alert_timeline(timeline, ctx.tz, last_action(version, now))
         except ApiError as exc:
             alerts = dmc.Alert(exc.detail, color="red", title="Could not load alerts")
         return header(detail, now, ctx.tz), figure, status, alerts, devices_panel(detail, ctx.tz, now), ranges, False

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.support.browser import screenshot, sign_in
+from tests.e2e.support.browser import choose, screenshot, sign_in
 from tests.e2e.support.dashboard import Platform, serve_platform
 from vward.domain.alerts import Role
 
@@ -20,11 +20,6 @@ VIEWPORT = {"width": 1440, "height": 1100}
 def platform(database_url: str) -> Iterator[Platform]:
     with serve_platform(database_url) as running:
         yield running
-
-
-def choose(page: Page, select_id: str, option: str) -> None:
-    page.locator(f"#{select_id}").click()
-    page.get_by_role("option", name=option).click()
 
 
 def test_admit_bind_and_discharge(platform: Platform, page: Page) -> None:
@@ -58,6 +53,11 @@ def test_admit_bind_and_discharge(platform: Platform, page: Page) -> None:
 
     page.get_by_role("navigation", name="Pages").get_by_role("link", name="Admissions").click()
     choose(page, "discharge-patient", f"Copd Cole ({mrn}, {platform.ward})")
-    page.get_by_role("button", name="Discharge", exact=True).click()
-    expect(page.locator("#discharge-result")).to_contain_text(f"Patient {patient_id} discharged")
+    page.get_by_role("button", name="Discharge…", exact=True).click()
+    # Asked first, naming the patient; nothing is discharged until the answer is yes.
+    expect(page.locator("#discharge-question")).to_contain_text(f"Discharge Copd Cole ({mrn}, {platform.ward})?")
+    assert platform.fetch("SELECT discharged_at FROM patients WHERE id = $1", patient_id)[0]["discharged_at"] is None
+    page.get_by_role("button", name="Yes, discharge").click()
+    expect(page.locator("#discharge-result")).to_contain_text(f"(patient {patient_id})")
+    expect(page.locator("#discharge-result")).to_contain_text("Copd Cole")
     assert platform.fetch("SELECT discharged_at FROM patients WHERE id = $1", patient_id)[0]["discharged_at"]

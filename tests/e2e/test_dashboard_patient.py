@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.support.browser import screenshot, sign_in
+from tests.e2e.support.browser import choose, screenshot, sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, serve_platform
 from vward.domain.alerts import Role
 
@@ -71,10 +71,18 @@ def test_acknowledging_an_alert_shows_in_the_timeline_and_the_audit_log(platform
     expect(page).to_have_url(re.compile(rf"/dash/patients/{patient_id}$"))
 
     page.get_by_role("button", name=re.compile("^Acknowledge alert")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"{AMBER.name} · MRN")  # two patients may share a name
+    expect(dialog.get_by_label("Outcome")).to_be_hidden()
+    dialog.get_by_label(re.compile("^Note")).fill("Phoned: breathless on stairs, visiting at 2")
+    dialog.get_by_role("button", name="Confirm").click()
     expect(page.locator("#action-done")).to_contain_text("acknowledged")
+    expect(page.locator("#action-done")).to_contain_text(AMBER.name)
     timeline = page.locator("#patient-alert-timeline")
     expect(timeline).to_contain_text(f"by {username}")
     expect(timeline).to_contain_text("open → acknowledged")
+    expect(timeline).to_contain_text("Phoned: breathless on stairs")
+    expect(timeline).to_contain_text("✓ acknowledged just now")  # beside the alert acted on
     expect(page.get_by_role("button", name=re.compile("^Acknowledge alert"))).to_have_count(0)
 
     audit = platform.fetch(
@@ -94,14 +102,19 @@ def test_resolving_asks_for_an_outcome_and_nothing_else(platform: Platform, page
     sign_in(page, platform.base_url, username, password, path=f"/dash/patients/{patient_id}")
     page.get_by_role("button", name=re.compile("^Resolve alert")).click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_label("Outcome (what was done or found)")).to_be_visible()
+    expect(dialog).to_contain_text(f"{RED.name} · MRN")
     expect(dialog.get_by_label("Reason for snoozing")).to_be_hidden()
     dialog.get_by_role("button", name="Confirm").click()
-    expect(dialog).to_contain_text("Say what was done or found")
-    dialog.get_by_label("Outcome (what was done or found)").fill("Reviewed by phone; GP visit arranged")
+    expect(dialog).to_contain_text("Choose the outcome before resolving.")  # nothing is pre-chosen
+    choose(page, "action-outcome-code", "Treated or advised at home")
+    dialog.get_by_label(re.compile("^Note")).fill("Reviewed by phone; GP visit arranged")
     dialog.get_by_role("button", name="Confirm").click()
     expect(page.locator("#action-done")).to_contain_text("resolved")
-    expect(page.locator("#patient-alert-timeline")).to_contain_text("Reviewed by phone")
+    timeline = page.locator("#patient-alert-timeline")
+    expect(timeline).to_contain_text("Reviewed by phone")
+    expect(timeline).to_contain_text("Treated or advised at home")
+    stored = platform.fetch("SELECT outcome_code FROM alerts WHERE patient_id = $1 AND state = 'resolved'", patient_id)
+    assert [r["outcome_code"] for r in stored] == ["treated_at_home"]
 
 
 def test_bedside_entry_records_acvpu_and_oxygen_and_a_note(platform: Platform, page: Page) -> None:

@@ -32,3 +32,9 @@ def screenshot(page: Page, name: str) -> None:
     """Saved for the README: docs/screenshots/<name>.png from every run."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def choose(page: Page, select_id: str, option: str) -> None:
+    """Pick `option` in the Mantine select `select_id`, as a person does: open it, click the option."""
+    page.locator(f"#{select_id}").click()
+    page.get_by_role("option", name=option).click()

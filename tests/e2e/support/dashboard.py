@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Coroutine, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -142,13 +142,14 @@ async def seed_patient(pool: asyncpg.Pool, ward: str, p: SeedPatient, now: datet
     """Admit the patient and write score, latest observations, 24 h of readings, a device and an alert."""
     async with pool.acquire() as conn, conn.transaction():
         pid: int = await conn.fetchval(
-            "INSERT INTO patients (mrn, display_name, ward, admitted_at, monitoring_plan)"
-            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO patients (mrn, display_name, ward, admitted_at, monitoring_plan, date_of_birth)"
+            " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             f"MRN-{uuid.uuid4().hex[:10]}",
             p.name,
             ward,
             now - timedelta(days=3),
             {"spo2": 4, "weight": 24},
+            date(1958, 5, 1),
         )
         parameters = seeded_parameters(p, now - timedelta(minutes=12))
         await conn.execute(

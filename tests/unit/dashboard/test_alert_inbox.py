@@ -1,50 +1,114 @@
-"""Inbox order and what each alert action offers and asks for."""
+"""What the alert screens offer and ask for: the API's allowed actions, a dialog that names the patient, a
+coded outcome on resolve, and rows that hold still after an action."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from dashboard.alert_actions import available_actions, body_for
-from dashboard.pages.alerts import inbox_order
+import pytest
+from pydantic import ValidationError
+
+from dashboard.alert_actions import about, action_buttons, body_for, last_action, missing_fields
+from dashboard.pages.alerts import held_in_place
+from vward.contract.alerts import AlertOut, Note, PatientRef, Resolution, Snooze
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
-def alert(id_: int, severity: int, opened: str, state: str = "open") -> dict[str, Any]:
-    return {"id": id_, "severity": severity, "opened_at": opened, "state": state, "title": "t"}
+def alert(id_: int, state: str = "open", actions: list[str] | None = None, patient: bool = True) -> AlertOut:
+    values: dict[str, Any] = {
+        "id": id_,
+        "patient_id": 7 if patient else None,
+        "patient": PatientRef(id=7, display_name="Ann Lee", mrn="0042", date_of_birth=date(1958, 5, 1), age_years=67)
+        if patient
+        else None,
+        "rule_id": "news2",
+        "rule_set_name": "default",
+        "rule_set_version": 1,
+        "severity": 2,
+        "severity_name": "medium",
+        "state": state,
+        "title": "NEWS2 5-6",
+        "reason": {},
+        "opened_at": NOW - timedelta(minutes=30),
+        "updated_at": NOW,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "outcome": None,
+        "outcome_code": None,
+        "snoozed_until": None,
+        "snooze_reason": None,
+        "escalation_tier": 0,
+        "next_escalation_at": None,
+        "escalation_policy": {},
+        "auto_resolve": False,
+        "cleared_at": None,
+        "muted_by": None,
+        "allowed_actions": ["acknowledge", "escalate", "resolve"] if actions is None else actions,
+    }
+    return AlertOut.model_validate(values)
 
 
-def test_the_inbox_puts_high_severity_first_then_the_longest_waiting() -> None:
-    alerts = [
-        alert(1, 2, "2026-03-01T09:50:00+00:00"),
-        alert(2, 3, "2026-03-01T09:55:00+00:00"),
-        alert(3, 2, "2026-03-01T09:10:00+00:00"),
-        alert(4, 3, "2026-03-01T09:30:00+00:00"),
-    ]
-    assert [a["id"] for a in inbox_order(alerts)] == [4, 2, 3, 1]
+def button_ids(group: Any) -> list[str]:
+    return [child.id["action"] for child in group.children if isinstance(getattr(child, "id", None), dict)]
 
 
-def test_high_severity_alerts_cannot_be_snoozed() -> None:
-    assert available_actions(alert(1, 3, ""), "clinician") == ["acknowledge", "escalate", "resolve"]
-    assert available_actions(alert(1, 2, ""), "clinician") == ["acknowledge", "escalate", "resolve", "snooze"]
+def test_the_buttons_are_exactly_what_the_api_allows() -> None:
+    assert button_ids(action_buttons(alert(1, actions=["escalate", "resolve"]))) == ["escalate", "resolve"]
+    assert button_ids(action_buttons(alert(1, actions=[]))) == []
 
 
-def test_acknowledged_alerts_are_not_acknowledged_twice_and_resolved_ones_offer_nothing() -> None:
-    assert available_actions(alert(1, 1, "", "acknowledged"), "clinician") == ["escalate", "resolve", "snooze"]
-    assert available_actions(alert(1, 1, "", "snoozed"), "clinician") == ["acknowledge", "escalate", "resolve"]
-    assert available_actions(alert(1, 1, "", "resolved"), "clinician") == []
+def test_every_button_and_dialog_names_the_patient_by_name_mrn_and_age() -> None:
+    assert about(alert(1)) == "Ann Lee · MRN 0042 · 67 y"
+    assert about(alert(1, patient=False)) == "the platform"
+    labels = [child.to_plotly_json()["props"]["aria-label"] for child in action_buttons(alert(1)).children]
+    assert all("Ann Lee · MRN 0042 · 67 y" in label for label in labels)
 
 
-def test_each_action_sends_only_what_it_needs() -> None:
-    assert body_for("acknowledge", "x", "y", "4", NOW) == {}
-    assert body_for("resolve", "  Called patient; fine ", "y", "4", NOW) == {"outcome": "Called patient; fine"}
-    assert body_for("snooze", None, "Known COPD baseline", "4", NOW) == {
-        "reason": "Known COPD baseline",
-        "until": "2026-03-01T14:00:00+00:00",
+def test_the_alert_just_acted_on_says_so_beside_its_buttons() -> None:
+    done = alert(1, state="acknowledged")
+    texts = [getattr(c, "children", "") for c in action_buttons(alert(1), done).children]
+    assert "✓ acknowledged just now" in texts
+    assert "✓" not in " ".join(
+        str(t) for t in (getattr(c, "children", "") for c in action_buttons(alert(2), done).children)
+    )
+
+
+def test_resolve_needs_a_coded_outcome_and_sends_the_note_as_its_text() -> None:
+    with pytest.raises(ValidationError) as err:
+        body_for("resolve", None, "Called; fine", None, None, NOW)
+    assert missing_fields("resolve", err.value) == "Choose the outcome before resolving."
+    body = body_for("resolve", "treated_at_home", "  Called; fine ", None, None, NOW)
+    assert isinstance(body, Resolution)
+    assert body.model_dump(mode="json", exclude_none=True) == {
+        "outcome_code": "treated_at_home",
+        "outcome": "Called; fine",
     }
 
 
-def test_viewers_are_offered_no_actions() -> None:
-    assert available_actions(alert(1, 2, ""), "viewer") == []
-    assert available_actions(alert(1, 2, ""), "admin") == ["acknowledge", "escalate", "resolve", "snooze"]
+def test_acknowledge_and_escalate_take_a_note_and_snooze_a_reason_and_length() -> None:
+    assert body_for("acknowledge", None, "on my way", None, None, NOW) == Note(note="on my way")
+    assert body_for("escalate", None, "  ", None, None, NOW) == Note(note=None)
+    snooze = body_for("snooze", None, None, "Known COPD baseline", "4", NOW)
+    assert isinstance(snooze, Snooze)
+    assert snooze.model_dump(mode="json", exclude_none=True) == {
+        "reason": "Known COPD baseline",
+        "until": "2026-03-01T14:00:00Z",
+    }
+    with pytest.raises(ValidationError) as err:
+        body_for("snooze", None, None, " ", "4", NOW)
+    assert missing_fields("snooze", err.value) == "Give a reason for snoozing."
+
+
+def test_rows_hold_their_places_after_an_action_and_the_resolved_one_stays_until_the_hold_ends() -> None:
+    shown = [3, 1, 2]
+    fresh = [alert(1), alert(2), alert(4)]  # 3 was resolved by the nurse; 4 is new
+    resolved = alert(3, state="resolved", actions=[])
+    assert [a.id for a in held_in_place(fresh, shown, resolved)] == [3, 1, 2, 4]
+    version = {"at": NOW.isoformat(), "alert": resolved.model_dump(mode="json")}
+    assert last_action(version, NOW + timedelta(seconds=10)) == resolved
+    assert last_action(version, NOW + timedelta(seconds=31)) is None
+    assert last_action(None, NOW) is None

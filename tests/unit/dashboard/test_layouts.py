@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dashboard.alert_actions import action_frame
 from dashboard.pages import admissions, alerts, burden, data_quality, patient, rules, worklist
 from dashboard.routing import Route
 from dashboard.session import login_form, session_expired
@@ -17,6 +18,7 @@ def test_every_page_layout_builds() -> None:
         data_quality.layout(),
         admissions.layout(),
         patient.layout(Route("patient", patient_id=7)),
+        action_frame(),  # the alert dialog on every page (a prop Mantine lacks failed only in the browser)
         login_form("Wrong username or password"),
         session_expired(),
     ):
