@@ -53,7 +53,7 @@ def mount_dashboard(app: FastAPI) -> Dash:
                     ]
                 ),
             ],
-            header={"height": 60},
+            header={"height": {"base": 112, "sm": 60}},  # a phone wraps title, pages and sign-in onto lines
             padding="md",
         ),
         theme=THEME,

@@ -27,8 +27,11 @@ def header() -> dmc.AppShellHeader:
                 html.Div(id="whoami"),
             ],
             justify="space-between",
+            wrap="wrap",
+            gap="xs",
             h="100%",
             px="md",
+            className="header-row",
         )
     )
 

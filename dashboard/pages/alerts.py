@@ -89,7 +89,12 @@ def layout() -> html.Div:
                 [
                     dmc.Title("Alert inbox", order=1, size="h2"),
                     dmc.MultiSelect(
-                        id="inbox-states", label="States", data=UNRESOLVED, value=UNRESOLVED, w=360, clearable=False
+                        id="inbox-states",
+                        label="States",
+                        data=UNRESOLVED,
+                        value=UNRESOLVED,
+                        w={"base": "100%", "sm": 360},
+                        clearable=False,
                     ),
                     dmc.Select(
                         id="inbox-severity",

@@ -58,7 +58,10 @@ def layout(route: Route) -> html.Div:
                         [
                             section("NEWS2 observation chart, last 24 hours"),
                             html.Div(id="patient-chart-status", role="status"),
-                            dcc.Graph(id="patient-news2-chart", config=GRAPH_CONFIG),
+                            html.Div(  # a day's columns stay readable on a phone: the chart scrolls sideways
+                                dcc.Graph(id="patient-news2-chart", config=GRAPH_CONFIG, style={"minWidth": "860px"}),
+                                className="chart-scroll",
+                            ),
                             dmc.Group(
                                 [
                                     section("Vital-sign trends"),

@@ -132,11 +132,13 @@ def ward_options(patients: list[PatientSummary]) -> list[dict[str, str]]:
 
 
 COLUMNS: list[dict[str, Any]] = [
-    {"field": "rank", "headerName": "#", "width": 60, "sort": None},
+    # Rank, NEWS2 and the patient are pinned: on a phone they stay in view while the rest scrolls sideways.
+    {"field": "rank", "headerName": "#", "width": 50, "sort": None, "pinned": "left"},
     {
         "field": "news2",
         "headerName": "NEWS2",
-        "width": 130,
+        "width": 115,
+        "pinned": "left",
         "cellClassRules": {
             "band-high": "params.data.band == 'high'",
             "band-medium": "params.data.band == 'medium'",
@@ -144,8 +146,8 @@ COLUMNS: list[dict[str, Any]] = [
             "band-low": "params.data.band == 'low'",
         },
     },
+    {"field": "patient", "headerName": "Patient", "width": 150, "cellClass": "patient-link", "pinned": "left"},
     {"field": "red", "headerName": "Red score", "width": 125, "cellClass": "red-flag"},
-    {"field": "patient", "headerName": "Patient", "width": 160, "cellClass": "patient-link"},
     {"field": "identity", "headerName": "MRN · age", "width": 165},
     {"field": "new", "headerName": "New", "width": 80, "cellClass": "new-flag"},
     {
