@@ -36,6 +36,23 @@ def news2_text(p: PatientSummary) -> str:
     return "No score"
 
 
+TREND_ARROWS = {"rising": "↑", "falling": "↓", "steady": "→"}
+TREND_SHORT = {"respiratory_rate": "RR", "spo2": "SpO2", "heart_rate": "HR", "systolic_bp": "BP", "temperature": "T"}
+
+
+def trend_text(p: PatientSummary) -> str:
+    """'NEWS2 3→6 · RR↑ SpO2↓ HR→': the last 4 hours at a glance, an arrow and a word for each vital."""
+    parts = []
+    if p.news2_then is not None and p.news2_score is not None and p.news2_then != p.news2_score:
+        parts.append(f"NEWS2 {p.news2_then}→{p.news2_score}")
+    moving = [f"{TREND_SHORT[m]}{TREND_ARROWS[d]}" for m, d in p.trends.items() if d != "steady"]
+    if moving:
+        parts.append(" ".join(moving))
+    elif p.trends:
+        parts.append("vitals steady")
+    return " · ".join(parts)
+
+
 def data_text(p: PatientSummary, now: datetime) -> str:
     """What the score rests on: never 'complete' alone when a value is old, and why NEWS2 does not apply."""
     if not p.news2_applicable:
@@ -107,6 +124,7 @@ def worklist_rows(patients: list[PatientSummary], now: datetime, tz: str) -> lis
             "news2": news2_text(p),
             "band": p.news2_band or p.news2_lower_band or "none",
             "red": "⚠ Red score" if p.red_score else "",
+            "trend": trend_text(p),
             "data": data_text(p, now),
             "complete": data_complete(p),
             "alerts": f"{p.open_alerts} · {severity_name(p.top_severity)}" if p.open_alerts else "None",
@@ -148,6 +166,7 @@ COLUMNS: list[dict[str, Any]] = [
     },
     {"field": "patient", "headerName": "Patient", "width": 150, "cellClass": "patient-link", "pinned": "left"},
     {"field": "red", "headerName": "Red score", "width": 125, "cellClass": "red-flag"},
+    {"field": "trend", "headerName": "Last 4 h", "width": 190, "tooltipField": "trend"},
     {"field": "identity", "headerName": "MRN · age", "width": 165},
     {"field": "new", "headerName": "New", "width": 80, "cellClass": "new-flag"},
     {

@@ -10,7 +10,7 @@ import asyncpg
 
 from rules.core.news2 import Band, band_for
 from rules.core.triage import TriageFacts, triage_key
-from vward.contract.patients import ParameterAge, PatientSummary
+from vward.contract.patients import ParameterAge, PatientSummary, TrendDirection
 from vward.domain.alerts import Severity
 from vward.domain.patients import age_on
 
@@ -50,7 +50,31 @@ def summary_from_row(row: asyncpg.Record, now: datetime) -> PatientSummary:
         last_reading_at=row["last_reading_at"],
         devices_offline=row["devices_offline"] or 0,
         min_battery=row["min_battery"],
+        news2_then=row["score_then"],
+        trends=vital_trends(parameters, row["parameters_then"] or {}),
     )
+
+
+TREND_WINDOW = timedelta(hours=4)  # half a routine observation round: long enough to see a drift
+# A change smaller than this between two values is noise (or one breath), not a trend.
+TREND_STEP = {"respiratory_rate": 3.0, "spo2": 2.0, "heart_rate": 10.0, "systolic_bp": 15.0, "temperature": 0.5}
+
+
+def vital_trends(now: Mapping[str, Any], then: Mapping[str, Any]) -> dict[str, TrendDirection]:
+    """Each main vital's direction since `TREND_WINDOW` ago, from the stored parameter values; a vital
+    without a number at either end has no trend (it is not guessed)."""
+    trends: dict[str, TrendDirection] = {}
+    for metric, step in TREND_STEP.items():
+        a, b = _number(then.get(metric)), _number(now.get(metric))
+        if a is None or b is None:
+            continue
+        trends[metric] = "rising" if b - a >= step else "falling" if a - b >= step else "steady"
+    return trends
+
+
+def _number(parameter: Any) -> float | None:
+    value = parameter.get("value") if isinstance(parameter, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _with_status(parameters: Mapping[str, Any], status: str) -> list[str]:

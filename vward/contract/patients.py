@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field, StrictBool
 Value = StrictBool | float | str
 # A NEWS2 parameter as scored: present and fresh, never measured, or older than its freshness window.
 ParameterStatus = Literal["ok", "missing", "stale"]
+# Where a vital has gone over the trend window (vward.api.worklist.TREND_WINDOW).
+TrendDirection = Literal["rising", "falling", "steady"]
 
 
 class Reading(BaseModel):
@@ -80,6 +82,10 @@ class PatientSummary(BaseModel):
     last_reading_at: datetime | None
     devices_offline: int
     min_battery: int | None
+    news2_then: int | None = Field(description="the NEWS2 score as it stood 4 hours ago (None: not scored then)")
+    trends: dict[str, TrendDirection] = Field(
+        description="the main vitals' direction over the last 4 hours, where both ends have a value"
+    )
 
 
 class PatientDetail(BaseModel):

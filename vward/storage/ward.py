@@ -16,7 +16,8 @@ SELECT p.id, p.mrn, p.display_name, p.date_of_birth, p.ward, p.pathway, p.spo2_s
        s.red_score, s.applicable, s.reason, s.lower_bound,
        a.open_alerts, a.top_severity, a.oldest_alert_at, a.max_tier, a.next_escalation_at,
        o.last_reading_at, o.measured,
-       d.devices_offline, d.min_battery
+       d.devices_offline, d.min_battery,
+       t.score AS score_then, t.parameters AS parameters_then
 FROM patients p
 LEFT JOIN patient_scores s ON s.patient_id = p.id
 LEFT JOIN LATERAL (
@@ -33,13 +34,23 @@ LEFT JOIN LATERAL (
     FROM device_bindings b JOIN devices dv ON dv.id = b.device_id
     WHERE b.patient_id = p.id AND upper_inf(b.valid)
 ) d ON true
+LEFT JOIN LATERAL (  -- the score as it stood $2 ago: history has a row per change, so the last one before
+    SELECT h.score, h.parameters FROM score_history h
+    WHERE h.patient_id = p.id AND h.computed_at <= now() - $2::interval
+    ORDER BY h.computed_at DESC LIMIT 1
+) t ON true
 WHERE p.discharged_at IS NULL
   AND ($1::text[] IS NULL OR p.ward = ANY($1::text[]))
+  AND ($3::bigint IS NULL OR p.id = $3)
 """
 
 
-async def worklist(conn: Conn, wards: list[str] | None) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(_WORKLIST_SQL, wards)
+async def worklist(
+    conn: Conn, wards: list[str] | None, trend_window: timedelta, patient_id: int | None = None
+) -> list[asyncpg.Record]:
+    """Every admitted patient of `wards` (None: all; or just `patient_id`), with their score as it stood
+    `trend_window` ago."""
+    rows: list[asyncpg.Record] = await conn.fetch(_WORKLIST_SQL, wards, trend_window, patient_id)
     return rows
 
 

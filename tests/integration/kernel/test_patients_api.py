@@ -75,6 +75,39 @@ async def test_the_band_ranks_first_and_an_alert_within_it(settings: Settings, d
     assert rows[1]["top_severity"] == 3
 
 
+def _scored(value: float) -> dict[str, object]:
+    """A parameter as the rules worker stores it (`ParameterScore.to_json`)."""
+    return {"value": value, "score": 0, "status": "ok", "age_minutes": 1.0, "measured_at": None}
+
+
+async def test_the_list_and_the_record_show_the_last_four_hours(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    """The score and vitals as they stood 4 hours ago come from the score history (a row per change):
+    the last row before the window, not a newer one."""
+    ward = _ward()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        patient = await _admit(client, ward)
+        await db_pool.execute(
+            "INSERT INTO patient_scores (patient_id, score, band, complete, parameters, computed_at)"
+            " VALUES ($1, 6, 'medium', true, $2, now())",
+            patient,
+            {m: _scored(v) for m, v in (("respiratory_rate", 24.0), ("spo2", 92.0), ("heart_rate", 88.0))},
+        )
+        for hours, score, rr in ((6, 2, 16.0), (5, 3, 18.0), (1, 5, 22.0)):
+            await db_pool.execute(
+                "INSERT INTO score_history (patient_id, computed_at, score, band, complete, parameters)"
+                " VALUES ($1, now() - $2 * interval '1 hour', $3, 'low', true, $4)",
+                patient,
+                hours,
+                score,
+                {"respiratory_rate": {"value": rr}, "spo2": {"value": 96.0}, "heart_rate": {"value": 84.0}},
+            )
+        (listed,) = (await client.get("/api/v1/patients")).json()
+        record = (await client.get(f"/api/v1/patients/{patient}")).json()
+    assert listed["news2_then"] == 3
+    assert listed["trends"] == {"respiratory_rate": "rising", "spo2": "falling", "heart_rate": "steady"}
+    assert record["summary"]["trends"] == listed["trends"]
+
+
 async def test_patient_outside_the_users_wards_is_not_found(settings: Settings, db_pool: asyncpg.Pool) -> None:
     mine, other = _ward(), _ward()
     async with api_client(settings, db_pool, Role.ADMIN) as admin:

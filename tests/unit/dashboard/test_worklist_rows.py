@@ -43,6 +43,8 @@ def summary(**overrides: Any) -> PatientSummary:
         "last_reading_at": NOW - timedelta(minutes=12),
         "devices_offline": 0,
         "min_battery": 90,
+        "news2_then": None,
+        "trends": {},
     }
     return PatientSummary.model_validate(base | overrides)
 
@@ -142,3 +144,13 @@ def test_a_held_order_keeps_places_and_puts_newcomers_last_marked() -> None:
     assert [r["id"] for r in held] == [1, 2, 3, 4]
     assert held[3]["new"] == "Arrived"
     assert held[0]["rank"] == 3  # the rank the clinical order gives it now is still shown
+
+
+def test_the_last_four_hours_read_as_arrows_and_words() -> None:
+    moving = summary(
+        news2_score=6, news2_then=3, trends={"respiratory_rate": "rising", "spo2": "falling", "heart_rate": "steady"}
+    )
+    assert worklist_rows([moving], NOW, "UTC")[0]["trend"] == "NEWS2 3→6 · RR↑ SpO2↓"
+    steady = summary(news2_then=2, trends={"heart_rate": "steady"})
+    assert worklist_rows([steady], NOW, "UTC")[0]["trend"] == "vitals steady"
+    assert worklist_rows([summary()], NOW, "UTC")[0]["trend"] == ""  # nothing 4 h ago to compare with

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vward.api.deps import ClinicalUser, DbPool, ReaderUser, RequestId
 from vward.api.fields import DbId, DevicePathId, StorableText, WardTime
 from vward.api.scope import ensure_in_scope
-from vward.api.worklist import summary_from_row, worst_first
+from vward.api.worklist import TREND_WINDOW, summary_from_row, worst_first
 from vward.contract.patients import Device, Observation, PatientDetail, PatientSummary, Reading
 from vward.domain.patients import DeviceKind, Pathway
 from vward.storage import patients as patient_store
@@ -37,7 +37,7 @@ async def list_patients(
     if ward is not None:
         wards = [w for w in (wards or [ward]) if w == ward]
     async with pool.acquire() as conn, conn.transaction():
-        rows = await ward_store.worklist(conn, wards)
+        rows = await ward_store.worklist(conn, wards, TREND_WINDOW)
         await record_audit(
             conn,
             principal=principal,
@@ -54,7 +54,7 @@ async def list_patients(
 async def get_patient(patient_id: DbId, pool: DbPool, principal: ReaderUser, request_id: RequestId) -> PatientDetail:
     async with pool.acquire() as conn, conn.transaction():
         ward = await ensure_in_scope(conn, principal, patient_id)
-        rows = [r for r in await ward_store.worklist(conn, [ward]) if r["id"] == patient_id]
+        rows = await ward_store.worklist(conn, [ward], TREND_WINDOW, patient_id)
         patient = await patient_store.load_patient(conn, patient_id)
         observations = await ward_store.latest_observations(conn, patient_id)
         devices = await ward_store.patient_devices(conn, patient_id)
