@@ -1,27 +1,21 @@
-"""Vital-sign trends with NEWS2 threshold bands and alert markers, and the weight trend."""
+"""Vital-sign trends with NEWS2 threshold bands and alert markers (from the API's summarised series: a
+bucket's median as the line, its range shaded), and the weight trend."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.formatting import metric_label, parse_time, unit_label
-from vward.contract.patients import Reading, ScoreRange
+from dashboard.formatting import metric_label, unit_label
+from vward.contract.alerts import AlertOut
+from vward.contract.patients import Reading, ScoreRange, VitalBucket, VitalSeries
 from vward.domain.metrics import METRIC_SPECS, Metric
 
 TREND_METRICS = (Metric.HEART_RATE, Metric.RESPIRATORY_RATE, Metric.SPO2, Metric.SYSTOLIC_BP, Metric.TEMPERATURE)
 BAND_FILL = {1: "rgba(255, 241, 118, 0.35)", 2: "rgba(255, 183, 77, 0.35)", 3: "rgba(229, 115, 115, 0.30)"}
-# Chart ranges: where a ward chart's axis would sit, not the plausibility limits (those are far wider).
-AXIS_RANGE = {
-    Metric.HEART_RATE: (30.0, 150.0),
-    Metric.RESPIRATORY_RATE: (4.0, 32.0),
-    Metric.SPO2: (80.0, 100.0),
-    Metric.SYSTOLIC_BP: (70.0, 230.0),
-    Metric.TEMPERATURE: (34.0, 40.5),
-}
 
 
 def series(readings: list[Reading], metric: Metric) -> tuple[list[datetime], list[float]]:
@@ -30,15 +24,60 @@ def series(readings: list[Reading], metric: Metric) -> tuple[list[datetime], lis
     return [p[0] for p in pairs], [float(p[1]) for p in pairs]
 
 
+def _envelope(buckets: list[VitalBucket], step: timedelta, label: str) -> list[go.Scatter]:
+    """The bucket's range shaded (lowest to highest: a spike stays visible) and its median as the line."""
+    x = [b.start + step / 2 for b in buckets]
+    hover = [
+        f"{label}: median {b.median:g} (range {b.minimum:g}-{b.maximum:g}, {b.readings} readings)" for b in buckets
+    ]
+    return [
+        go.Scatter(x=x, y=[b.maximum for b in buckets], mode="lines", line={"width": 0}, hoverinfo="skip"),
+        go.Scatter(
+            x=x,
+            y=[b.minimum for b in buckets],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(28, 63, 170, 0.18)",
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=x,
+            y=[b.median for b in buckets],
+            mode="lines+markers",
+            marker={"size": 4},
+            line={"color": "#1c3faa"},
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>",
+        ),
+    ]
+
+
+def _band(band: ScoreRange, row: int, half_step: float) -> dict[str, Any]:
+    """A full-width shaded stretch of subplot `row`'s axis where NEWS2 scores `band.score`."""
+    axis = "" if row == 1 else str(row)
+    return {
+        "type": "rect",
+        "xref": f"x{axis} domain",
+        "yref": f"y{axis}",
+        "x0": 0,
+        "x1": 1,
+        "y0": band.low - half_step,
+        "y1": band.high + half_step,
+        "fillcolor": BAND_FILL[band.score],
+        "line": {"width": 0},
+        "layer": "below",
+    }
+
+
 def vital_trends(
-    readings: list[Reading],
-    alerts: list[dict[str, Any]],
+    vitals: VitalSeries,
+    alerts: list[AlertOut],
     start: datetime,
     end: datetime,
-    ranges: dict[str, list[ScoreRange]],
-    tz: str,
 ) -> go.Figure:
-    """One panel per vital sign on a shared time axis, shaded where NEWS2 would score 1, 2 or 3."""
+    """One panel per vital sign on a shared time axis, shaded where NEWS2 would score 1, 2 or 3; each
+    bucket's range around its median."""
     figure = make_subplots(
         rows=len(TREND_METRICS),
         cols=1,
@@ -46,45 +85,25 @@ def vital_trends(
         vertical_spacing=0.03,
         subplot_titles=[f"{metric_label(m)} ({unit_label(METRIC_SPECS[m].unit)})" for m in TREND_METRICS],
     )
+    step = timedelta(minutes=vitals.step_minutes)
+    shapes: list[dict[str, Any]] = []
     for row, metric in enumerate(TREND_METRICS, start=1):
-        low, high = AXIS_RANGE[metric]
-        step = 0.1 if metric is Metric.TEMPERATURE else 1.0
-        times, values = series(readings, metric)
-        figure.add_trace(
-            go.Scatter(
-                x=times,
-                y=values,
-                mode="lines+markers",
-                marker={"size": 4},
-                line={"color": "#1c3faa"},
-                name=metric_label(metric),
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
-        )
-        # Bands after the trace: plotly skips shapes on subplots that have no trace yet.
-        for band in ranges.get(str(metric), []):
-            if band.score:
-                figure.add_hrect(
-                    y0=band.low - step / 2,
-                    y1=band.high + step / 2,
-                    fillcolor=BAND_FILL[band.score],
-                    line_width=0,
-                    layer="below",
-                    row=row,
-                    col=1,
-                )
-        figure.update_yaxes(range=[low, high], row=row, col=1, fixedrange=True)
+        bands = vitals.ranges.get(str(metric), [])
+        half_step = 0.05 if metric is Metric.TEMPERATURE else 0.5
+        for trace in _envelope(vitals.series.get(str(metric), []), step, metric_label(metric)):
+            figure.add_trace(trace.update(showlegend=False), row=row, col=1)
+        shapes += [_band(band, row, half_step) for band in bands if band.score]
+        if bands:  # the ward chart's axis: where NEWS2's ranges run, not the far wider plausibility limits
+            figure.update_yaxes(range=[bands[0].low, bands[-1].high], row=row, col=1, fixedrange=True)
+    figure.update_layout(shapes=shapes)  # in one go: add_hrect per band took most of the figure's build time
     for alert in alerts:
-        opened = parse_time(alert["opened_at"])
-        if opened is not None and start <= opened <= end:
-            figure.add_vline(x=opened, line={"color": "#b71c1c", "dash": "dash", "width": 1.5})
+        if start <= alert.opened_at <= end:
+            figure.add_vline(x=alert.opened_at, line={"color": "#b71c1c", "dash": "dash", "width": 1.5})
             figure.add_annotation(
-                x=opened,
+                x=alert.opened_at,
                 y=1.0,
                 yref="paper",
-                text=f"⚠ {alert['title']}",
+                text=f"⚠ {alert.title}",
                 showarrow=False,
                 font={"color": "#b71c1c", "size": 11},
                 xanchor="left",

@@ -22,7 +22,7 @@ from dashboard.pages.alerts import PAGE
 from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text, identity_text, news2_text
 from dashboard.routing import Route
 from vward.contract.alerts import AlertDetail, AlertEvent, AlertOut
-from vward.contract.patients import News2Chart, PatientDetail, Reading, ScoreRange
+from vward.contract.patients import News2Chart, PatientDetail, Reading, VitalSeries
 from vward.domain.alerts import OUTCOME_LABELS, ResolveOutcome
 
 T = TypeVar("T")
@@ -31,9 +31,9 @@ CHART_STEP_MINUTES = 60  # one observation-chart column per hour of the last day
 DETAIL = TypeAdapter(PatientDetail)
 CHART = TypeAdapter(News2Chart)
 READINGS = TypeAdapter(list[Reading])
-RANGES = TypeAdapter(dict[str, list[ScoreRange]])
 ALERTS_SHOWN = 10  # the timeline shows this many recent alerts with every event
-MAX_READINGS = 50_000  # the API's ceiling; its default (10,000, oldest first) would cut off a busy day's end
+TREND_STEP_MINUTES = {"24": 5, "168": 30}  # bucket per trend window: ~300 points, however dense the stream
+VITALS = TypeAdapter(VitalSeries)
 AUDIT_SHOWN = 20  # the newest reads and actions on this record
 NOTES_SHOWN = 50  # the newest notes; older ones stay in the record and the API
 ACVPU = [("A", "Alert"), ("C", "New confusion"), ("V", "Voice"), ("P", "Pain"), ("U", "Unresponsive")]
@@ -49,7 +49,6 @@ def layout(route: Route) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="patient-id", data=route.patient_id),
-            dcc.Store(id="patient-ranges"),
             dcc.Interval(id="patient-refresh", interval=REFRESH_MS),
             html.Div(id="patient-header"),
             dmc.Grid(
@@ -76,6 +75,7 @@ def layout(route: Route) -> html.Div:
                                 ],
                                 justify="space-between",
                             ),
+                            html.Div(id="patient-trends-status", role="status"),
                             dcc.Graph(id="patient-trends", config=GRAPH_CONFIG),
                             dcc.Graph(id="patient-weight", config=GRAPH_CONFIG),
                         ],
@@ -319,20 +319,20 @@ async def _read_or_notice(read: Awaitable[T], title: str) -> T | Any:
         return failure_notice(title, log_failure(title, exc))
 
 
-async def chart_panel(ctx: Context, token: str, patient_id: int) -> tuple[Any, Any, Any]:
-    """(figure, status line, score ranges for the trends) of the NEWS2 chart, or an empty chart saying why."""
+async def chart_panel(ctx: Context, token: str, patient_id: int) -> tuple[Any, Any]:
+    """(figure, status line) of the NEWS2 chart, or an empty chart and why."""
     chart = await _read_or_notice(
         ctx.api.read(token, f"/patients/{patient_id}/news2-chart", CHART, step_minutes=CHART_STEP_MINUTES),
         "Could not load the NEWS2 chart",
     )
     if not isinstance(chart, News2Chart):
-        return {}, chart, {}
+        return {}, chart
     try:
         figure = news2_chart(chart, ctx.tz)
     except Exception as exc:  # drawn from a validated model, but a bug here must still say so
-        return {}, failure_notice("Could not draw the NEWS2 chart", log_failure("news2 chart", exc)), {}
+        return {}, failure_notice("Could not draw the NEWS2 chart", log_failure("news2 chart", exc))
     status = None if chart.columns else dmc.Text("No NEWS2 observations in the last 24 hours.", fw=700)
-    return figure, status, RANGES.dump_python(chart.ranges, mode="json")
+    return figure, status
 
 
 def register(app: Dash, ctx: Context) -> None:
@@ -348,7 +348,6 @@ def register(app: Dash, ctx: Context) -> None:
         Output("patient-chart-status", "children"),
         Output("patient-alerts", "children"),
         Output("patient-devices", "children"),
-        Output("patient-ranges", "data"),
         Output("entry-fieldset", "disabled"),
         Input("patient-refresh", "n_intervals"),
         Input("alerts-version", "data"),
@@ -359,20 +358,17 @@ def register(app: Dash, ctx: Context) -> None:
         """The record, its chart and its alerts. A record that fails says so and keeps the entry form shut; a
         chart that fails says so in its own panel and leaves the rest of the record standing."""
         if not session:
-            return (no_update,) * 7
+            return (no_update,) * 6
         token, now = session["token"], datetime.now(UTC)
-        detail, (figure, status, ranges) = await asyncio.gather(
+        detail, (figure, status), timeline = await asyncio.gather(
             _read_or_notice(ctx.api.read(token, f"/patients/{patient_id}", DETAIL), "Could not load this patient"),
             chart_panel(ctx, token, patient_id),
+            _read_or_notice(alerts_with_events(token, patient_id), "Could not load alerts"),
         )
         if not isinstance(detail, PatientDetail):
-            return detail, figure, status, None, None, ranges, True
-        try:
-            timeline = await alerts_with_events(token, patient_id)
-            alerts: Any = alert_timeline(timeline, ctx.tz, last_action(version, now))
-        except ApiError as exc:
-            alerts = dmc.Alert(exc.detail, color="red", title="Could not load alerts")
-        return header(detail, now, ctx.tz), figure, status, alerts, devices_panel(detail, ctx.tz, now), ranges, False
+            return detail, figure, status, None, None, True
+        alerts = alert_timeline(timeline, ctx.tz, last_action(version, now)) if isinstance(timeline, list) else timeline
+        return header(detail, now, ctx.tz), figure, status, alerts, devices_panel(detail, ctx.tz, now), False
 
     @app.callback(
         Output("patient-overrides", "children"),
@@ -425,19 +421,30 @@ def register(app: Dash, ctx: Context) -> None:
     @app.callback(
         Output("patient-trends", "figure"),
         Output("patient-weight", "figure"),
+        Output("patient-trends-status", "children"),
         Input("patient-trend-window", "value"),
-        Input("patient-ranges", "data"),
+        Input("patient-refresh", "n_intervals"),
         State("patient-id", "data"),
         State("session", "data"),
     )
-    async def trends(hours: str, ranges: Any, patient_id: int, session: dict[str, Any] | None) -> Any:
-        if not session or ranges is None:
-            return no_update, no_update
+    async def trends(hours: str, _: int | None, patient_id: int, session: dict[str, Any] | None) -> Any:
+        """A day in 5-minute buckets, a week in 30-minute ones: a few hundred points either way. Loaded beside
+        the record, not after it (it brings its own score ranges)."""
+        if not session:
+            return no_update, no_update, no_update
         token, end = session["token"], datetime.now(UTC)
         start = end - timedelta(hours=int(hours))
         try:
-            readings, weights, alerts = await asyncio.gather(
-                readings_by_day(ctx, token, patient_id, start, end, [str(m) for m in TREND_METRICS]),
+            vitals, weights, alerts = await asyncio.gather(
+                ctx.api.read(
+                    token,
+                    f"/patients/{patient_id}/vital-series",
+                    VITALS,
+                    since=start.isoformat(),
+                    until=end.isoformat(),
+                    metric=[str(m) for m in TREND_METRICS],
+                    step_minutes=TREND_STEP_MINUTES[hours],
+                ),
                 ctx.api.read(
                     token,
                     f"/patients/{patient_id}/readings",
@@ -445,13 +452,15 @@ def register(app: Dash, ctx: Context) -> None:
                     since=(end - timedelta(days=30)).isoformat(),
                     metric=["weight"],
                 ),
-                ctx.api.get(token, "/alerts", patient_id=patient_id, page_size=50),
+                ctx.api.read(token, "/alerts", PAGE, patient_id=patient_id, page_size=50),
             )
-        except ApiError:
-            return no_update, no_update
+        except ApiError as exc:
+            notice = dmc.Alert(exc.detail, color="red", title="Could not load the trends", className="panel-error")
+            return {}, {}, notice
         return (
-            vital_trends(readings, alerts["items"], start, end, RANGES.validate_python(ranges), ctx.tz),
+            vital_trends(vitals, alerts.items, start, end),
             weight_trend(weights, end - timedelta(days=30), end),
+            None,
         )
 
     @app.callback(
@@ -500,29 +509,3 @@ def register(app: Dash, ctx: Context) -> None:
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Not saved"), no_update
         return dmc.Alert("Note saved.", color="green"), ""
-
-
-async def readings_by_day(
-    ctx: Context, token: str, patient_id: int, start: datetime, end: datetime, metrics: list[str]
-) -> list[Reading]:
-    """A week of readings fetched a day at a time, so the API's row limit never cuts off the newest days."""
-    days = []
-    cursor = start
-    while cursor < end:
-        days.append((cursor, min(cursor + timedelta(days=1), end)))
-        cursor += timedelta(days=1)
-    chunks = await asyncio.gather(
-        *(
-            ctx.api.read(
-                token,
-                f"/patients/{patient_id}/readings",
-                READINGS,
-                since=a.isoformat(),
-                until=b.isoformat(),
-                metric=metrics,
-                limit=MAX_READINGS,
-            )
-            for a, b in days
-        )
-    )
-    return [r for chunk in chunks for r in chunk]

@@ -66,9 +66,9 @@ def test_on_a_phone_nothing_overlaps_or_runs_off_the_screen(platform: Platform, 
     ready = {
         "/dash/": "#worklist-grid .ag-row",
         "/dash/alerts": "#inbox-table",
-        "patient": "#patient-trends .xtick",  # the last panel to fill
+        "patient": "#patient-trends .scatterlayer .trace",  # the last panel to fill
     }[path]
-    expect(page.locator(ready).first).to_be_attached()
+    expect(page.locator(ready).first).to_be_attached(timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"phone-{path.strip('/').replace('/', '-') or 'worklist'}.png"), full_page=True)
     assert _page_width(page) <= 390, f"{path}: the page is {_page_width(page)} px wide on a 390 px screen"

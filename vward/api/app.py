@@ -23,6 +23,7 @@ from vward.api.routers import (
     operations,
     patients,
     rulesets,
+    vital_series,
 )
 from vward.api.security_headers import SecurityHeaders
 from vward.settings import Settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool, secret: str) -> FastAPI:
         auth,
         patients,
         news2_chart,
+        vital_series,
         observations,
         notes,
         alerts,

@@ -145,3 +145,21 @@ class News2Chart(BaseModel):
 
 
 PatientDetail.model_rebuild()
+
+
+class VitalBucket(BaseModel):
+    """One time bucket of a numeric vital: its range and median, so a spike is never smoothed away."""
+
+    start: datetime
+    minimum: float
+    maximum: float
+    median: float
+    readings: int
+
+
+class VitalSeries(BaseModel):
+    """A patient's numeric vitals over a window, a bucket of `step_minutes` at a time."""
+
+    step_minutes: int
+    series: dict[str, list[VitalBucket]] = Field(description="metric -> its buckets, oldest first")
+    ranges: dict[str, list[ScoreRange]] = Field(description="where NEWS2 scores 0-3, on the patient's SpO2 scale")

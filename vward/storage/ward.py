@@ -131,6 +131,34 @@ async def chart_readings(
     return rows
 
 
+# Per metric and bucket: the lowest, highest and median value and how many there were. The envelope keeps
+# every extreme on the chart (a spike is never smoothed away); the median draws the line.
+_SERIES_SQL = """
+SELECT metric, date_bin($4::interval, measured_at, $2) AS bucket,
+       min(value) AS minimum, max(value) AS maximum,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median, count(*) AS readings
+FROM readings
+WHERE patient_id = $1 AND measured_at >= $2 AND measured_at < $3 AND metric = ANY($5::text[])
+  AND value IS NOT NULL AND NOT ($6 = ANY(flags))
+GROUP BY metric, bucket
+ORDER BY metric, bucket
+"""
+
+
+async def vital_buckets(
+    conn: Conn,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    metrics: list[str],
+    unused_flag: str,
+) -> list[asyncpg.Record]:
+    """A trend chart's numbers: a day of 5-second readings comes back as a few hundred rows per metric."""
+    rows: list[asyncpg.Record] = await conn.fetch(_SERIES_SQL, patient_id, start, end, step, metrics, unused_flag)
+    return rows
+
+
 async def patient_refs(conn: Conn, patient_ids: list[int]) -> list[asyncpg.Record]:
     """Name, MRN and date of birth of each patient: what a dialog about one of their alerts must say."""
     rows: list[asyncpg.Record] = await conn.fetch(

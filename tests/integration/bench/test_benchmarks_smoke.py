@@ -85,3 +85,5 @@ def test_dashboard_smoke_times_the_api_and_a_page_load() -> None:
     assert report["worklist_api"]["p95_ms"] > 0
     assert report["worklist_page"]["loads"] == 1
     assert report["worklist_page"]["median_ms"] > 0
+    assert report["news2_chart_api"]["p95_ms"] > 0
+    assert report["record_page"]["chart_median_ms"] > 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -201,3 +201,39 @@ async def test_auth_and_unknown_paths(settings: Settings, db_pool: asyncpg.Pool)
     async with api_client(settings, db_pool, Role.OPS) as ops:
         admitted = await ops.post("/api/v1/patients", json={"mrn": "X1", "display_name": "X", "ward": "W"})
         assert admitted.status_code == 403
+
+
+async def test_vital_series_summarise_a_dense_stream_and_keep_its_extremes(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """A minute of 5-second heart rates with one spike: one bucket, the spike as its maximum, the median
+    unmoved; a reading from a clock too far ahead is left out, as the rules leave it out."""
+    ward = _ward()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        patient = await _admit(client, ward)
+        start = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+        rows = [(f"hr-{i}", 160.0 if i == 5 else 72.0 + i % 2, start + i * timedelta(seconds=5), []) for i in range(12)]
+        rows.append(("hr-future", 250.0, start + timedelta(seconds=30), ["future"]))
+        await db_pool.executemany(
+            "INSERT INTO readings (device_id, msg_id, metric, value, measured_at, received_at, patient_id, flags)"
+            " VALUES ('dev-x', $1, 'heart_rate', $2, $3, $3, $4, $5)",
+            [(m, v, at, patient, flags) for m, v, at, flags in rows],
+        )
+        window = {"since": start.isoformat(), "until": (start + timedelta(minutes=5)).isoformat()}
+        answer = await client.get(
+            f"/api/v1/patients/{patient}/vital-series", params={**window, "metric": ["heart_rate", "spo2"]}
+        )
+        too_many = await client.get(
+            f"/api/v1/patients/{patient}/vital-series",
+            params={"metric": "heart_rate", "since": "2020-01-01T00:00:00Z", "step_minutes": 1},
+        )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["series"]["spo2"] == []
+    (bucket,) = body["series"]["heart_rate"]
+    assert (bucket["minimum"], bucket["maximum"], bucket["median"], bucket["readings"]) == (72.0, 160.0, 72.5, 12)
+    assert too_many.status_code == 422
+    audit = await db_pool.fetch(
+        "SELECT action FROM audit_log WHERE patient_id = $1 AND action = 'vital_series.read'", patient
+    )
+    assert len(audit) == 1

@@ -3,7 +3,7 @@ coded outcome on resolve, and rows that hold still after an action."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,45 +11,10 @@ from pydantic import ValidationError
 
 from dashboard.alert_actions import about, action_buttons, body_for, last_action, missing_fields
 from dashboard.pages.alerts import held_in_place
-from vward.contract.alerts import AlertOut, Note, PatientRef, Resolution, Snooze
+from tests.unit.dashboard.builders import alert
+from vward.contract.alerts import Note, Resolution, Snooze
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-
-
-def alert(id_: int, state: str = "open", actions: list[str] | None = None, patient: bool = True) -> AlertOut:
-    values: dict[str, Any] = {
-        "id": id_,
-        "patient_id": 7 if patient else None,
-        "patient": PatientRef(id=7, display_name="Ann Lee", mrn="0042", date_of_birth=date(1958, 5, 1), age_years=67)
-        if patient
-        else None,
-        "rule_id": "news2",
-        "rule_set_name": "default",
-        "rule_set_version": 1,
-        "severity": 2,
-        "severity_name": "medium",
-        "state": state,
-        "title": "NEWS2 5-6",
-        "reason": {},
-        "opened_at": NOW - timedelta(minutes=30),
-        "updated_at": NOW,
-        "acknowledged_at": None,
-        "acknowledged_by": None,
-        "resolved_at": None,
-        "resolved_by": None,
-        "outcome": None,
-        "outcome_code": None,
-        "snoozed_until": None,
-        "snooze_reason": None,
-        "escalation_tier": 0,
-        "next_escalation_at": None,
-        "escalation_policy": {},
-        "auto_resolve": False,
-        "cleared_at": None,
-        "muted_by": None,
-        "allowed_actions": ["acknowledge", "escalate", "resolve"] if actions is None else actions,
-    }
-    return AlertOut.model_validate(values)
 
 
 def button_ids(group: Any) -> list[str]:

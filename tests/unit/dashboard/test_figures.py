@@ -11,8 +11,10 @@ from dashboard.figures.news2_chart import TOTAL_ROW, news2_chart
 from dashboard.figures.trends import vital_trends, weight_trend
 from rules.core.news2 import score_ranges
 from rules.core.observation_chart import chart_columns
-from vward.api.routers.news2_chart import AXES, column_out
-from vward.contract.patients import News2Chart, Reading, ScoreRange
+from tests.unit.dashboard import builders
+from vward.api.chart_axes import score_bands
+from vward.api.routers.news2_chart import column_out
+from vward.contract.patients import News2Chart, Reading, VitalBucket, VitalSeries
 from vward.domain.metrics import Metric
 from vward.domain.readings import Observation
 
@@ -136,18 +138,29 @@ def test_threshold_bands_come_from_the_news2_chart() -> None:
     assert score_ranges(Metric.TEMPERATURE, 35.0, 36.2, 0.1)[:2] == [(35.0, 35.0, 3), (35.1, 36.0, 1)]
 
 
-def test_trends_plot_each_vital_with_shaded_bands_and_mark_alerts() -> None:
-    readings = [typed(reading("heart_rate", 80.0 + i, START + i * HOUR)) for i in range(5)]
-    alerts = [{"opened_at": (START + 3 * HOUR).isoformat(), "title": "NEWS2 5-6"}]
-    ranges = {str(m): [ScoreRange(low=a, high=b, score=s) for a, b, s in score_ranges(m, *AXES[m])] for m in AXES}
-    figure = vital_trends(readings, alerts, START, START + 24 * HOUR, ranges, tz="UTC")
-    heart = figure.data[0]
-    assert list(heart.y) == [80.0, 81.0, 82.0, 83.0, 84.0]
-    assert len(figure.data) == 5  # one trace per vital sign
+def test_trends_plot_each_vitals_median_with_its_range_shaded_bands_and_alerts() -> None:
+    """A spike is never smoothed away: the bucket's maximum stays on the chart beside the median line."""
+    buckets = [
+        VitalBucket(
+            start=START + i * HOUR, minimum=70.0 + i, maximum=160.0 if i == 2 else 90.0, median=80.0 + i, readings=720
+        )
+        for i in range(5)
+    ]
+    vitals = VitalSeries(step_minutes=60, series={"heart_rate": buckets}, ranges=score_bands(1))
+    alert = builders.alert(1).model_copy(update={"opened_at": START + 3 * HOUR, "title": "NEWS2 5-6"})
+    figure = vital_trends(vitals, [alert], START, START + 24 * HOUR)
+    top, bottom, median = figure.data[:3]
+    assert list(median.y) == [80.0, 81.0, 82.0, 83.0, 84.0]
+    assert max(top.y) == 160.0
+    assert bottom.fill == "tonexty"
+    assert median.x[0] == START + HOUR / 2  # drawn at the middle of its bucket
+    assert "range 72-160, 720 readings" in median.customdata[2]
+    assert len(figure.data) == 3 * 5  # range and median per vital sign
     assert any(shape.line.dash == "dash" for shape in figure.layout.shapes)  # the alert marker
     assert any("NEWS2 5-6" in a.text for a in figure.layout.annotations)
     assert sum(1 for s in figure.layout.shapes if s.fillcolor) >= 5  # threshold bands
     assert "(°C)" in " ".join(a.text for a in figure.layout.annotations)  # UCUM "Cel" shown as people write it
+    assert figure.layout.yaxis.range == (30.0, 150.0)  # the ward chart's heart-rate axis
 
 
 def test_weight_trend_says_so_when_there_are_no_weights() -> None:

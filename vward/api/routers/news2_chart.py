@@ -8,13 +8,14 @@ from typing import Annotated, cast
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from ingest.core.skew import FUTURE
-from rules.core.news2 import NUMERIC_PARAMETERS, PARAMETERS, ParameterScore, applicability, score_ranges
+from rules.core.news2 import PARAMETERS, ParameterScore, applicability
 from rules.core.observation_chart import ChartColumn, chart_columns
 from rules.service import RuleSetCache
+from vward.api.chart_axes import score_bands
 from vward.api.deps import DbPool, ReaderUser, RequestId
 from vward.api.fields import DbId, WardTime
 from vward.api.scope import ensure_in_scope
-from vward.contract.patients import ChartCell, News2Chart, ParameterStatus, ScoreRange
+from vward.contract.patients import ChartCell, News2Chart, ParameterStatus
 from vward.contract.patients import ChartColumn as ChartColumnOut
 from vward.domain.metrics import Metric
 from vward.domain.readings import Observation
@@ -25,15 +26,6 @@ from vward.storage.evaluation import observation_value
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
 
-# Where a ward chart's axis sits for each numeric parameter (and the step its values are scored at): the
-# trends panel shades these ranges by score.
-AXES: dict[Metric, tuple[float, float, float]] = {
-    Metric.RESPIRATORY_RATE: (4.0, 32.0, 1.0),
-    Metric.SPO2: (80.0, 100.0, 1.0),
-    Metric.SYSTOLIC_BP: (70.0, 230.0, 1.0),
-    Metric.HEART_RATE: (30.0, 150.0, 1.0),
-    Metric.TEMPERATURE: (34.0, 40.5, 0.1),
-}
 MAX_COLUMNS = 400  # a week of hourly columns and then some; more would not fit on any screen
 
 
@@ -103,7 +95,7 @@ async def news2_chart(
         reason=reason,
         rule_set=f"{live.published.record.name} v{live.published.record.version}",
         columns=[column_out(c) for c in columns],
-        ranges={str(m): _ranges(m, patient.spo2_scale) for m in NUMERIC_PARAMETERS},
+        ranges=score_bands(patient.spo2_scale),
     )
 
 
@@ -142,8 +134,3 @@ def _cell(parameter: str, scored: ParameterScore | None, measured: frozenset[str
         age_minutes=None if scored.age_minutes is None else round(scored.age_minutes, 1),
         carried=scored.value is not None and parameter not in measured,
     )
-
-
-def _ranges(metric: Metric, scale: int) -> list[ScoreRange]:
-    low, high, step = AXES[metric]
-    return [ScoreRange(low=a, high=b, score=s) for a, b, s in score_ranges(metric, low, high, step, scale)]
