@@ -52,13 +52,17 @@ def _finding(
 
 
 def _news2(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[Finding]:
+    """The band alert, and for an incomplete set the gap. A missing parameter can only add points, so an
+    incomplete set whose known parameters already reach a band alerts as at least that band ("NEWS2 at
+    least 7 (temperature missing)"): a gap in the data never lowers an escalation."""
     rules = ruleset.news2
     result = score_news2(context, ruleset, now)
     if not rules.enabled or not result.applicable:
         return []
+    findings = []
+    absent = ", ".join([*result.missing, *(f"{p} (stale)" for p in result.stale)])
     if not result.complete:
-        absent = ", ".join([*result.missing, *(f"{p} (stale)" for p in result.stale)])
-        return [
+        findings.append(
             _finding(
                 ruleset,
                 "news2_incomplete",
@@ -68,27 +72,25 @@ def _news2(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[
                 auto_resolve=True,
                 policy=rules.escalation,
             )
-        ]
-    score = result.score or 0
+        )
+    score = result.score if result.complete else result.lower_bound
     matched = [
         a
         for a in rules.alerts
-        if (a.min_score is not None and score >= a.min_score) or (a.red_score and result.red_score)
+        if (a.min_score is not None and (score or 0) >= a.min_score) or (a.red_score and result.red_score)
     ]
     if not matched:
-        return []
+        return findings
     severity = max(a.severity for a in matched)
     reason = result.detail_json() | {"triggers": [a.model_dump(mode="json") for a in matched]}
+    if result.complete:
+        title = f"NEWS2 {score} ({result.band})"
+    else:
+        reason["at_least"] = score
+        title = f"NEWS2 at least {score} ({absent} missing)"
     return [
-        _finding(
-            ruleset,
-            "news2",
-            severity,
-            f"NEWS2 {score} ({result.band})",
-            reason,
-            auto_resolve=False,
-            policy=rules.escalation,
-        )
+        *findings,
+        _finding(ruleset, "news2", severity, title, reason, auto_resolve=False, policy=rules.escalation),
     ]
 
 

@@ -209,3 +209,31 @@ def test_patient_concern(ruleset: RuleSet, value: bool, minutes_ago: float, fire
     findings = evaluate(ctx, ruleset, NOW)
     assert fired(findings) == ({"patient_concern": Severity.MEDIUM} if fires else {})
     assert all(not f.auto_resolve for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("values", "severity", "at_least"),
+    [
+        (with_values(respiratory_rate=26, on_oxygen=True, heart_rate=115), Severity.HIGH, 7),  # 3 + 2 + 2
+        (with_values(respiratory_rate=22, heart_rate=115, spo2=95), Severity.MEDIUM, 5),  # 2 + 2 + 1
+        (with_values(respiratory_rate=26), Severity.MEDIUM, 3),  # a known red score
+    ],
+)
+def test_an_incomplete_set_alerts_as_at_least_the_band_its_known_part_reaches(
+    ruleset: RuleSet, values: dict[str, ReadingValue], severity: Severity, at_least: int
+) -> None:
+    """Missing data can only add points: the known part is a lower bound and is escalated as that band."""
+    partial = {k: v for k, v in values.items() if k != "temperature"}
+    findings = evaluate(context(partial), ruleset, NOW)
+    news2_findings = {k: v for k, v in fired(findings).items() if k.startswith("news2")}
+    assert news2_findings == {"news2": severity, "news2_incomplete": Severity.LOW}
+    news2 = next(f for f in findings if f.rule_id == "news2")
+    assert news2.reason["at_least"] == at_least
+    assert news2.title == f"NEWS2 at least {at_least} (temperature missing)"
+    assert news2.reason["complete"] is False  # never shown as complete
+
+
+def test_an_incomplete_set_below_every_band_raises_only_the_gap(ruleset: RuleSet) -> None:
+    partial = {k: v for k, v in with_values(respiratory_rate=22, heart_rate=95).items() if k != "temperature"}
+    news2_findings = {k for k in fired(evaluate(context(partial), ruleset, NOW)) if k.startswith("news2")}
+    assert news2_findings == {"news2_incomplete"}

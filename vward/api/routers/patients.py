@@ -32,7 +32,8 @@ async def list_patients(
     request_id: RequestId,
     ward: Annotated[StorableText | None, Query(max_length=100)] = None,
 ) -> list[PatientSummary]:
-    """The ward's patients, worst first (open alert severity, NEWS2 band and score, red score)."""
+    """The ward's patients in the documented clinical order (docs/clinical-rules.md, "The worklist order"):
+    NEWS2 band with red score and lower bound, score, top alert severity, longest wait, then id."""
     wards = list(principal.wards) or None
     if ward is not None:
         wards = [w for w in (wards or [ward]) if w == ward]
