@@ -18,24 +18,68 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from rules.core.model import EvaluationContext, Finding, Series
-from rules.core.news2 import News2Result, applicability, assess, values_only
+from rules.core.news2 import News2Result, applicability, assess, score_parameter, values_only
 from rules.core.overrides import sort_overrides
 from rules.core.ruleset import RuleSet
 from rules.core.staleness import battery_low, offline, overdue
+from rules.core.streams import summarise
 from rules.core.thresholds import SIDES, apply_override, breach, threshold_rule_id
 from rules.core.trends import trend
 from vward.domain.alerts import Severity
 from vward.domain.metrics import METRIC_SPECS, Metric
+from vward.domain.readings import Observation
 
 
 def score_news2(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> News2Result:
-    """NEWS2 of the latest observations, with the rule set's freshness windows."""
-    result = assess(context.latest, scale=context.patient.spo2_scale, now=now, freshness=ruleset.news2.freshness())
+    """NEWS2 of the latest observations (a stream's as its robust summary), with the rule set's freshness
+    windows."""
+    return _scored(context, ruleset, now, _series(context))[0]
+
+
+def _scored(
+    context: EvaluationContext, ruleset: RuleSet, now: datetime, series: Mapping[str, Series]
+) -> tuple[News2Result, dict[str, Any]]:
+    """The score and, per stream, what entered it (median of how many samples, artefacts rejected)."""
+    latest, streams = _stream_values(context, ruleset, series)
+    result = assess(latest, scale=context.patient.spo2_scale, now=now, freshness=ruleset.news2.freshness())
     reason = applicability(context.patient, now)
-    return result if reason is None else values_only(result, reason)
+    return (result if reason is None else values_only(result, reason)), streams
+
+
+def _stream_values(
+    context: EvaluationContext, ruleset: RuleSet, series: Mapping[str, Series]
+) -> tuple[dict[str, Observation], dict[str, Any]]:
+    """The latest observations with each declared stream's newest sample replaced by its summary."""
+    latest = dict(context.latest)
+    explained: dict[str, Any] = {}
+    scale = context.patient.spo2_scale
+    on_oxygen = getattr(latest.get(Metric.ON_OXYGEN), "value", False) is True
+    for metric, rule in ruleset.news2.streams.items():
+        newest = latest.get(metric)
+        if newest is None:
+            continue
+        points = [p for p in series.get(metric, ()) if p[0] <= newest.measured_at]
+        summary = summarise(points, rule.stream(), partial(_score, metric, scale, on_oxygen))
+        if summary is None:
+            continue
+        latest[metric] = Observation(metric, summary.value, summary.measured_at)
+        explained[str(metric)] = {
+            "value": summary.value,
+            "measured": newest.value,
+            "samples": summary.samples,
+            "artefacts": summary.artefacts,
+            "window_seconds": rule.window_seconds,
+            "confirmed_severe": summary.confirmed_severe,
+        }
+    return latest, explained
+
+
+def _score(metric: Metric, scale: int, on_oxygen: bool, value: float) -> int:
+    return score_parameter(metric, value, scale=scale, on_oxygen=on_oxygen)
 
 
 def _finding(
@@ -51,12 +95,12 @@ def _finding(
     return Finding(rule_id, severity, title, reason, auto_resolve, ruleset.policy_snapshot(severity, policy))
 
 
-def _news2(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[Finding]:
+def _news2(context: EvaluationContext, ruleset: RuleSet, now: datetime, series: Mapping[str, Series]) -> list[Finding]:
     """The band alert, and for an incomplete set the gap. A missing parameter can only add points, so an
     incomplete set whose known parameters already reach a band alerts as at least that band ("NEWS2 at
     least 7 (temperature missing)"): a gap in the data never lowers an escalation."""
     rules = ruleset.news2
-    result = score_news2(context, ruleset, now)
+    result, streams = _scored(context, ruleset, now, series)
     if not rules.enabled or not result.applicable:
         return []
     findings = []
@@ -82,7 +126,7 @@ def _news2(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[
     if not matched:
         return findings
     severity = max(a.severity for a in matched)
-    reason = result.detail_json() | {"triggers": [a.model_dump(mode="json") for a in matched]}
+    reason = result.detail_json() | {"triggers": [a.model_dump(mode="json") for a in matched], "streams": streams}
     if result.complete:
         title = f"NEWS2 {score} ({result.band})"
     else:
@@ -273,7 +317,7 @@ def evaluate(
     """Every finding that holds for this patient at `now`, in a stable order (by rule id)."""
     series = _series(context)
     findings = [
-        *_news2(context, ruleset, now),
+        *_news2(context, ruleset, now, series),
         *_thresholds(context, ruleset, now, active, series),
         *(_trends(context, ruleset, series) if trends is None else trends),
         *_plans(context, ruleset, now),

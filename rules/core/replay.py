@@ -148,6 +148,13 @@ class _Replay:
         self.admitted = micros(patient.admitted_at)
         self.overdue = [([str(m) for m in p.metrics], _micros(p.due_after()) + _JUST_AFTER) for p in rules.overdue]
         self.trend_metrics = frozenset(str(t.metric) for t in rules.trends)
+        # NEWS2 scores these from a summary of their recent samples while they are dense: then any new sample
+        # may change the score (sparse, the newest value counts as measured and its kind decides).
+        self.streams = {
+            str(m): (_micros(timedelta(seconds=r.window_seconds)), r.min_samples)
+            for m, r in ruleset.news2.streams.items()
+        }
+        self.stream_metrics = frozenset(self.streams)
         self.bounds: dict[str, list[_Bound]] = {
             str(m): [(b.at_or_below, b.severity, True) for b in t.low]
             + [(b.at_or_above, b.severity, False) for b in t.high]
@@ -261,6 +268,7 @@ class _Replay:
         `changed` when evaluate() could now answer differently."""
         # a value back from stale changes NEWS2 completeness or a threshold whatever it is
         changed = previous is not None and at - previous[0] > self.stale_after.get(metric, _NEVER)
+        changed = changed or (metric in self.streams and self._dense(metric, at))
         if metric in self.trend_metrics:
             checked = self.trend_checked.get(metric)
             if checked is None or at - checked >= _STEP:
@@ -280,6 +288,17 @@ class _Replay:
             self.concern = value
         if changed:
             self.changed = True
+
+    def _dense(self, metric: str, at: int) -> bool:
+        """Whether the stream's window back from `at` holds enough samples to be summarised."""
+        window, needed = self.streams[metric]
+        points = self.fold.history[metric]
+        for count, (stamp, _, _) in enumerate(reversed(points), start=1):
+            if stamp < at - window:
+                return False
+            if count >= needed:
+                return True
+        return False
 
     def _crossed(self, metric: str, cls: _Class, old: _Class) -> None:
         """A new threshold class: mark whether evaluate() could find otherwise now, or a run outside a bound
@@ -407,9 +426,9 @@ def replay_sides(
     runs = [_Replay(patient, ruleset, fold) for ruleset in rulesets]
     latest, history = fold.latest, fold.history
     # Per metric, the longest gap after which a reading is quiet (not back from stale in any rule set);
-    # a metric some trend reads is never quiet.
+    # a metric some trend reads, or a NEWS2 stream, is never quiet.
     quiet_for = {m: min(run.stale_after.get(m, _NEVER) for run in runs) for run in runs for m in run.stale_after}
-    quiet_for |= {m: -1 for run in runs for m in run.trend_metrics}
+    quiet_for |= {m: -1 for run in runs for m in run.trend_metrics | run.stream_metrics}
     # Per metric: its history (if kept), how long it stays quiet, and each rule set's cell for it.
     slots: dict[str, tuple[list[Stamped] | None, int, list[tuple[_Replay, _Cell | None]]]] = {}
     group: int | None = None

@@ -24,7 +24,8 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from rules.core.news2 import PARAMETERS
+from rules.core.news2 import NUMERIC_PARAMETERS, PARAMETERS
+from rules.core.streams import StreamWindow
 from rules.core.yaml_lines import document_root, line_of
 from vward.domain.alerts import Severity
 from vward.domain.metrics import Metric
@@ -98,9 +99,22 @@ class News2Alert(_Strict):
         return self
 
 
+class News2Stream(_Strict):
+    """How a continuous stream's samples become the value NEWS2 scores (rules.core.streams)."""
+
+    window_seconds: int = Field(gt=0, le=3600)
+    min_samples: int = Field(default=3, ge=2)
+    spike: float = Field(gt=0, description="an isolated sample this far from its agreeing neighbours is artefact")
+
+    def stream(self) -> StreamWindow:
+        return StreamWindow(timedelta(seconds=self.window_seconds), self.min_samples, self.spike)
+
+
 class News2Rules(_Strict):
     enabled: bool = True
     freshness_minutes: dict[Metric, Annotated[int, Field(gt=0)]]
+    # Continuous streams scored from a robust summary of their last samples; other sources as measured.
+    streams: dict[Metric, News2Stream] = {}
     alerts: list[News2Alert] = Field(min_length=1)
     incomplete_severity: SeverityName = Severity.LOW
     escalation: str | None = None
@@ -111,6 +125,13 @@ class News2Rules(_Strict):
         absent = [str(m) for m in PARAMETERS if m not in self.freshness_minutes]
         if absent:
             raise ValueError(f"freshness_minutes needs a window for {', '.join(absent)}")
+        return self
+
+    @model_validator(mode="after")
+    def _streams_are_numeric_parameters(self) -> News2Rules:
+        wrong = [str(m) for m in self.streams if m not in NUMERIC_PARAMETERS]
+        if wrong:
+            raise ValueError(f"streams are numeric NEWS2 parameters; not {', '.join(wrong)}")
         return self
 
     def freshness(self) -> dict[str, timedelta]:

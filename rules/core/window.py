@@ -22,9 +22,12 @@ _TRIM_AT = 64  # history points per metric before add() trims: bounds memory wit
 
 
 def lookbacks(patient: Patient, ruleset: RuleSet, *, trends: bool = True) -> dict[str, timedelta]:
-    """How far back each metric's rules (thresholds, and trends unless told not to) look for this patient."""
+    """How far back each metric's rules (NEWS2 streams, thresholds, and trends unless told not to) look for
+    this patient."""
     rules = ruleset.for_pathway(patient.pathway)
     keep = {str(m): timedelta(minutes=t.hold_minutes) for m, t in rules.thresholds.items()}
+    for metric, stream in ruleset.news2.streams.items():  # NEWS2 scores a stream from its recent samples
+        keep[metric] = max(keep.get(metric, timedelta(0)), timedelta(seconds=stream.window_seconds))
     for trend in rules.trends if trends else ():
         keep[trend.metric] = max(keep.get(trend.metric, timedelta(0)), trend.lookback())
     return keep

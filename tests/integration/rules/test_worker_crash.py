@@ -4,6 +4,7 @@ every notification delivered at least once, and escalation timers still fire aft
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import signal
@@ -60,23 +61,26 @@ async def test_killed_worker_loses_and_duplicates_nothing(
 ) -> None:
     rng = random.Random(20261123)
     now = datetime.now(UTC)
-    patients = [await admitted_patient(db_pool, now - timedelta(hours=1)) for _ in range(PATIENTS)]
+    patients = [await admitted_patient(db_pool, now - timedelta(hours=2)) for _ in range(PATIENTS)]
     ever_alerting: set[int] = set()
     log = tmp_path / "worker.log"
+    # Sets a little over a minute apart: each is a spot check scored as measured, not a stream's median
+    # (rules.core.streams), so every alerting set must alert however the kills fall.
+    clock = (now - timedelta(minutes=100) + timedelta(seconds=61) * i for i in itertools.count())
     with webhook_receiver() as receiver:
         for _ in range(KILLS):
             worker = _spawn(database_url, receiver.url, log)
             try:
                 probe_id, probe_device = patients[0]
                 started = datetime.now(UTC)
-                await record_readings(db_pool, probe_id, probe_device, NEWS2_ZERO, started)
+                await record_readings(db_pool, probe_id, probe_device, NEWS2_ZERO, next(clock))
                 await _evaluated_since(db_pool, probe_id, started)
                 for _burst in range(3):
                     for patient_id, device_id in rng.sample(patients, 5):
                         values = rng.choice(SCENARIOS)
                         if values is not NEWS2_ZERO:
                             ever_alerting.add(patient_id)
-                        await record_readings(db_pool, patient_id, device_id, values, datetime.now(UTC))
+                        await record_readings(db_pool, patient_id, device_id, values, next(clock))
                     await asyncio.sleep(rng.uniform(0, 0.03))
                 await asyncio.sleep(rng.uniform(0, 0.15))
             finally:
