@@ -1,48 +1,20 @@
-"""What the rule set routes answer and accept: versions as the API shows them (which one runs, whether four
-eyes bars the caller from publishing), rule set texts validated the one way saving validates them, and a
-candidate's changes against the version that runs."""
+"""How the rule set routes build their answers (the shapes are vward.contract.rulesets): versions as the API
+shows them (which one runs, whether four eyes bars the caller from publishing), rule set texts validated the
+one way saving validates them, and a candidate's changes against the version that runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from rules.core.ruleset import RuleSet, RuleSetError
 from rules.core.ruleset_diff import rule_changes, unified_diff
 from rules.service import parse_document
 from vward.api.deps import AppSettings, CurrentUser
+from vward.contract.rulesets import RuleChange, RuleSetDetail, RuleSetDiff, RuleSetSummary
 from vward.storage.rulesets import RuleSetRecord, four_eyes_refusal
-
-MAX_RULESET_BYTES = 256 * 1024
-
-
-class RuleSetSummary(BaseModel):
-    id: int
-    name: str
-    version: int
-    status: str
-    shadow: bool
-    live: bool = Field(
-        description="the version the rules worker evaluates (the published version of VWARD_RULES_RULESET); "
-        "other published versions never run"
-    )
-    created_by: str
-    created_at: datetime
-    edited_by: str | None = Field(description="who last replaced the body; null: nobody since its author")
-    published_by: str | None
-    published_at: datetime | None
-    publish_reason: str | None
-
-
-class RuleSetDetail(RuleSetSummary):
-    body: dict[str, Any]
-    four_eyes_refusal: str | None = Field(
-        description="why you may not publish this draft (four eyes: you wrote or last edited it); null if you may"
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +60,6 @@ def same_rule_set(record: RuleSetRecord, ruleset: RuleSet) -> None:
         )
 
 
-class CandidateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    draft: str | None = Field(
-        default=None,
-        max_length=MAX_RULESET_BYTES,
-        description="the editor's unsaved text (YAML or JSON), validated as saving it would be; "
-        "default: this version as stored",
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A version, or unsaved text for it, to compare with what runs."""
@@ -123,21 +84,6 @@ def candidate(record: RuleSetRecord, draft: str | None) -> Candidate:
     rules, document = validated(draft, "unsaved draft")
     same_rule_set(record, rules)
     return Candidate(record, rules, document)
-
-
-class RuleChange(BaseModel):
-    section: str = Field(description="top-level key of the rule set, e.g. thresholds, news2")
-    item: str | None = Field(description="the threshold's metric or the trend's or overdue plan's name")
-    change: Literal["added", "removed", "changed"]
-
-
-class RuleSetDiff(BaseModel):
-    live: RuleSetSummary = Field(description="the version the rules worker evaluates, compared against")
-    candidate: str = Field(
-        description="what was compared: name@version, then '(unsaved)' when the editor's text differs from it"
-    )
-    changes: list[RuleChange] = Field(description="per rule, in document order; empty when nothing changes")
-    unified: str = Field(description="unified diff of both as YAML (keys sorted); empty when identical")
 
 
 def diff_against(live: RuleSetRecord, compared: Candidate, view: Presenter) -> RuleSetDiff:

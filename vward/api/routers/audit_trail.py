@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel
 
 from vward.api.deps import ClinicalUser, DbPool, RequestId
 from vward.api.fields import MAX_ID
 from vward.api.scope import ensure_in_scope
+from vward.contract.audit import AuditEntry
 from vward.domain.alerts import Role
 from vward.storage.audit import list_audit, record_audit
 
@@ -20,15 +19,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "Your role may not read the audit trail, or a clinician gave no patient"},
     404: {"description": "No such patient in your wards"},
 }
-
-
-class AuditEntry(BaseModel):
-    at: datetime
-    username: str
-    role: str
-    action: str
-    object_type: str | None
-    object_id: str | None
 
 
 @router.get("/audit", response_model=list[AuditEntry], responses=_RESPONSES)

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from vward.api.deps import ClinicalUser, DbPool, ReaderUser, RequestId
-from vward.api.fields import DbId, StorableText
+from vward.api.fields import DbId
 from vward.api.scope import ensure_in_scope
+from vward.contract.notes import NewNote, Note
 from vward.storage import notes as store
 from vward.storage.audit import record_audit
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
 
-MAX_NOTE = 4000  # the table's CHECK
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such patient in your wards"}}
-
-
-class NewNote(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: StorableText = Field(min_length=1, max_length=MAX_NOTE)
-
-
-class Note(BaseModel):
-    id: int
-    at: datetime
-    author: str
-    text: str
 
 
 @router.post(

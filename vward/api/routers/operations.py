@@ -12,11 +12,11 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from rules.core.burden import DAY_AND_NIGHT, shift_of
 from vward.api.deps import AppSettings, DbPool, OpsUser, RequestId
 from vward.api.fields import DEVICE_ID_PATTERN, StorableText
+from vward.contract.operations import AlertBurden, DeadLetterOut, PatientCount, RuleCount, WardShiftCount
 from vward.storage.alerts import openings_since
 from vward.storage.audit import record_audit
 from vward.storage.dead_letter import list_dead_letters
@@ -25,16 +25,6 @@ router = APIRouter(prefix="/api/v1", tags=["operations"])
 
 MAX_OPENINGS = 200_000  # a week of a very noisy 1,000-bed ward; the meter counts, it never lists
 PLATFORM = "platform"  # the "ward" of alerts about the platform itself
-
-
-class DeadLetterOut(BaseModel):
-    id: int
-    received_at: datetime
-    topic: str
-    device_id: str | None
-    reason: str
-    detail: str
-    payload_size: int
 
 
 @router.get("/dead-letters", response_model=list[DeadLetterOut])
@@ -60,31 +50,6 @@ async def dead_letters(
         )
         for d in letters
     ]
-
-
-class WardShiftCount(BaseModel):
-    ward: str
-    shift_start: date
-    shift: str
-    alerts: int
-
-
-class RuleCount(BaseModel):
-    rule_id: str
-    alerts: int
-
-
-class PatientCount(BaseModel):
-    patient_id: int
-    alerts: int
-
-
-class AlertBurden(BaseModel):
-    since: datetime
-    total: int
-    per_ward_shift: list[WardShiftCount]
-    noisiest_rules: list[RuleCount]
-    noisiest_patients: list[PatientCount]
 
 
 @router.get("/alert-burden", response_model=AlertBurden)

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from rules.core.ruleset import RuleSet
 from rules.preview import preview_against_published
@@ -26,21 +25,21 @@ from vward.api.deps import (
     require_roles,
 )
 from vward.api.fields import DbId, StorableText
-from vward.api.ruleset_views import (
+from vward.api.ruleset_views import Presented, Presenter, candidate, diff_against, same_rule_set, validated
+from vward.contract.overrides import OverrideIn, OverrideOut
+from vward.contract.rulesets import (
     MAX_RULESET_BYTES,
     CandidateRequest,
-    Presented,
-    Presenter,
+    PreviewRequest,
+    Publication,
     RuleSetDetail,
     RuleSetDiff,
+    RuleSetPreview,
     RuleSetSummary,
-    candidate,
-    diff_against,
-    same_rule_set,
-    validated,
+    ShadowCount,
+    ShadowSwitch,
 )
 from vward.domain.alerts import Role
-from vward.domain.metrics import Metric
 from vward.domain.users import Principal
 from vward.storage import overrides as override_store
 from vward.storage import rulesets as store
@@ -54,7 +53,6 @@ router = APIRouter(prefix="/api/v1", tags=["rule sets"])
 
 AuthorUser = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.OPS, Role.ADMIN))]
 
-MAX_OVERRIDE = timedelta(days=90)  # an override outliving a quarter's review is a forgotten one
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such rule set"}}
 _NOTHING_LIVE: dict[int | str, dict[str, Any]] = {409: {"description": "No version of the rule set to compare with"}}
 _RULESET_BODY = {
@@ -129,12 +127,6 @@ async def replace_draft(
     return await _change_draft(pool, principal, request_id, view, ruleset_id, body=document)
 
 
-class ShadowSwitch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    shadow: bool
-
-
 @router.patch("/rulesets/{ruleset_id}", response_model=RuleSetDetail, responses=_NOT_FOUND)
 async def set_shadow(
     ruleset_id: DbId, switch: ShadowSwitch, pool: DbPool, principal: AuthorUser, request_id: RequestId, view: Presented
@@ -164,13 +156,6 @@ async def _change_draft(
     return view.detail(record)
 
 
-class ShadowCount(BaseModel):
-    rule_id: str
-    severity: int
-    opened: int
-    patients: int
-
-
 @router.get("/rulesets/{ruleset_id}/shadow-alerts", response_model=list[ShadowCount], responses=_NOT_FOUND)
 async def shadow_alerts(
     ruleset_id: DbId, pool: DbPool, _: CurrentUser, hours: Annotated[float, Query(gt=0, le=24 * 30)] = 24
@@ -179,12 +164,6 @@ async def shadow_alerts(
     await _found(pool, ruleset_id)
     since = datetime.now(UTC) - timedelta(hours=hours)
     return [ShadowCount(**row) for row in await shadow_summary(pool, ruleset_id, since)]
-
-
-class Publication(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: StorableText = Field(min_length=3, max_length=2000, description="why this version goes live (audited)")
 
 
 _PUBLISH_REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -235,13 +214,7 @@ async def diff_ruleset(
     return diff_against(live, compared, view)
 
 
-class PreviewRequest(CandidateRequest):
-    days: float = Field(default=7, gt=0, le=14, description="how far back to replay")
-    until: AwareDatetime | None = Field(default=None, description="end of the window (default: now)")
-    patient_ids: list[int] | None = Field(default=None, max_length=2000, description="only these patients")
-
-
-@router.post("/rulesets/{ruleset_id}/preview", response_model=dict[str, Any], responses=_NOT_FOUND | _NOTHING_LIVE)
+@router.post("/rulesets/{ruleset_id}/preview", response_model=RuleSetPreview, responses=_NOT_FOUND | _NOTHING_LIVE)
 async def preview_ruleset(
     ruleset_id: DbId,
     request: PreviewRequest,
@@ -249,7 +222,7 @@ async def preview_ruleset(
     settings: AppSettings,
     principal: AuthorUser,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> RuleSetPreview:
     """Replay this version (or the editor's unsaved text) and the published one over stored readings of
     your wards: alerts per patient-day, per rule and per nurse shift, side by side (no patient data in the
     answer)."""
@@ -278,41 +251,7 @@ async def preview_ruleset(
             "unsaved": compared.unsaved,
         }
         await _audit(conn, principal, "ruleset.preview", request_id, record, detail)
-    return report.to_json()
-
-
-class OverrideIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    metric: Metric
-    low: float | None = Field(default=None, description="alert at or below this instead of the rule set's bound")
-    high: float | None = Field(default=None, description="alert at or above this instead of the rule set's bound")
-    reason: StorableText = Field(
-        min_length=3, max_length=1000, description="the clinical reason (shown with every alert)"
-    )
-    expires_at: AwareDatetime = Field(description="in the future, at most 90 days ahead; then flagged for review")
-
-    @model_validator(mode="after")
-    def _sensible(self) -> OverrideIn:
-        if self.low is None and self.high is None:
-            raise ValueError("give low, high or both")
-        if self.low is not None and self.high is not None and self.low >= self.high:
-            raise ValueError("low must be below high")
-        if not timedelta(0) < self.expires_at - datetime.now(UTC) <= MAX_OVERRIDE:
-            raise ValueError(f"expires_at must be in the future and within {MAX_OVERRIDE.days} days")
-        return self
-
-
-class OverrideOut(BaseModel):
-    id: int
-    patient_id: int
-    metric: str
-    low: float | None
-    high: float | None
-    reason: str
-    expires_at: datetime
-    created_by: str
-    created_at: datetime
+    return RuleSetPreview.model_validate(report.to_json())
 
 
 async def _patient_in_scope(conn: asyncpg.Connection, principal: Principal, patient_id: int) -> None:

@@ -1,0 +1,44 @@
+"""Platform operations as the API serves them to ops: refused messages (dead letters) and the alert-burden
+meter. Neither carries a name, MRN or reading: a dead letter comes without its raw payload, and the burden
+names patients by database id only."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    received_at: datetime
+    topic: str
+    device_id: str | None
+    reason: str = Field(description="the ingest's reason code")
+    detail: str
+    payload_size: int
+
+
+class WardShiftCount(BaseModel):
+    ward: str = Field(description="'platform' for alerts about the platform itself")
+    shift_start: date = Field(description="the ward-time date the shift starts on (a night belongs to it)")
+    shift: str = Field(description="the shift's hours in ward time, e.g. 07:00-19:00")
+    alerts: int
+
+
+class RuleCount(BaseModel):
+    rule_id: str
+    alerts: int
+
+
+class PatientCount(BaseModel):
+    patient_id: int
+    alerts: int
+
+
+class AlertBurden(BaseModel):
+    since: datetime
+    total: int
+    per_ward_shift: list[WardShiftCount]
+    noisiest_rules: list[RuleCount]
+    noisiest_patients: list[PatientCount]
