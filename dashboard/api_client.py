@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 T = TypeVar("T")
 
@@ -31,6 +31,16 @@ def error_detail(response: httpx.Response) -> str:
     if isinstance(detail, list):
         return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg', '')}" for d in detail)
     return str(detail)
+
+
+def fitted(shape: TypeAdapter[T], answer: Any, path: str) -> T:
+    """An answer parsed into its contract model; one that does not fit is the API's fault (502), said so."""
+    try:
+        return shape.validate_python(answer)
+    except ValidationError as exc:
+        raise ApiError(
+            502, f"the API's answer to {path} did not fit its contract ({exc.error_count()} errors)"
+        ) from None
 
 
 class ApiClient:
@@ -60,31 +70,25 @@ class ApiClient:
             raise ApiError(response.status_code, error_detail(response))
         return response.json() if response.content else None
 
-    async def get(self, token: str, path: str, **params: Any) -> Any:
-        clean = {k: v for k, v in params.items() if v is not None and v != ""}
-        return await self.request("GET", f"{API}{path}", token, params=clean)
-
     async def read(self, token: str, path: str, shape: TypeAdapter[T], **params: Any) -> T:
         """A GET parsed into the API's own response model (vward.contract): the page gets typed values, and
         an answer that does not fit the contract is an error the page shows, not a blank panel."""
-        answer = await self.get(token, path, **params)
-        try:
-            return shape.validate_python(answer)
-        except ValidationError as exc:
-            raise ApiError(
-                502, f"the API's answer to {path} did not fit its contract ({exc.error_count()} errors)"
-            ) from None
+        clean = {k: v for k, v in params.items() if v is not None and v != ""}
+        return fitted(shape, await self.request("GET", f"{API}{path}", token, params=clean), path)
+
+    async def submit(self, token: str, path: str, shape: TypeAdapter[T], body: BaseModel, method: str = "POST") -> T:
+        """A request body built from the API's own request model, its answer parsed into the response model."""
+        answer = await self.request(method, f"{API}{path}", token, json=body.model_dump(mode="json", exclude_none=True))
+        return fitted(shape, answer, path)
 
     async def post(self, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
         return await self.request("POST", f"{API}{path}", token, json=body or {})
 
-    async def put(self, token: str, path: str, body: dict[str, Any]) -> Any:
-        return await self.request("PUT", f"{API}{path}", token, json=body)
-
-    async def send_yaml(self, token: str, method: str, path: str, text: str) -> Any:
+    async def send_yaml(self, token: str, method: str, path: str, text: str, shape: TypeAdapter[T]) -> T:
         """Rule set drafts travel as the YAML people edit, so the API's messages point at their lines."""
         headers = {"Content-Type": "application/yaml"}
-        return await self.request(method, f"{API}{path}", token, content=text.encode(), headers_extra=headers)
+        answer = await self.request(method, f"{API}{path}", token, content=text.encode(), headers_extra=headers)
+        return fitted(shape, answer, path)
 
     async def delete(self, token: str, path: str) -> Any:
         return await self.request("DELETE", f"{API}{path}", token)

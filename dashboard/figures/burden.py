@@ -4,11 +4,12 @@ and how a draft rule set would change that (preview)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from vward.contract.operations import AlertBurden
+from vward.contract.rulesets import RuleSetPreview
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,20 +20,20 @@ class BurdenSummary:
     noisiest_patients: list[tuple[int, int]]
 
 
-def burden_summary(answer: dict[str, Any]) -> BurdenSummary:
+def burden_summary(answer: AlertBurden) -> BurdenSummary:
     """GET /alert-burden's counts, shifts labelled '20 Nov 07:00-19:00' (a night belongs to the date it starts on)."""
     per_ward_shift: dict[tuple[str, str], int] = {}
     shifts: list[str] = []
-    for row in sorted(answer["per_ward_shift"], key=lambda r: (r["shift_start"], r["shift"])):
-        label = f"{date.fromisoformat(row['shift_start']):%d %b} {row['shift']}"
+    for row in sorted(answer.per_ward_shift, key=lambda r: (r.shift_start, r.shift)):
+        label = f"{row.shift_start:%d %b} {row.shift}"
         if label not in shifts:
             shifts.append(label)
-        per_ward_shift[(row["ward"], label)] = row["alerts"]
+        per_ward_shift[(row.ward, label)] = row.alerts
     return BurdenSummary(
         per_ward_shift,
         shifts,
-        [(r["rule_id"], r["alerts"]) for r in answer["noisiest_rules"]],
-        [(p["patient_id"], p["alerts"]) for p in answer["noisiest_patients"]],
+        [(r.rule_id, r.alerts) for r in answer.noisiest_rules],
+        [(p.patient_id, p.alerts) for p in answer.noisiest_patients],
     )
 
 
@@ -64,18 +65,18 @@ def burden_meter(summary: BurdenSummary) -> go.Figure:
     return figure
 
 
-def preview_figure(result: dict[str, Any]) -> go.Figure:
+def preview_figure(result: RuleSetPreview) -> go.Figure:
     """The draft beside the published set on the same stored readings: alerts per rule, then per shift."""
-    draft, live = result["candidate"], result["published"]
-    rules = [r["rule_id"] for r in result["per_rule"]]
-    shifts = sorted(set(draft["per_shift"]) | set(live["per_shift"]))
+    draft, live = result.candidate, result.published
+    rules = [r.rule_id for r in result.per_rule]
+    shifts = sorted(set(draft.per_shift) | set(live.per_shift))
     figure = make_subplots(
         rows=2, cols=1, vertical_spacing=0.25, subplot_titles=["Alerts per rule", "Alerts per nurse shift (ward time)"]
     )
-    sides = [("Draft", draft, "#1c3faa", "candidate"), ("Published", live, "#6b6b6b", "published")]
-    for name, side, colour, key in sides:
-        label = f"{name} {side['rule_set']}: {side['total']} alerts, {side['per_patient_day']:.2f} per patient-day"
-        counts = [r[key] for r in result["per_rule"]]
+    sides = [("Draft", draft, "#1c3faa", True), ("Published", live, "#6b6b6b", False)]
+    for name, side, colour, is_draft in sides:
+        label = f"{name} {side.rule_set}: {side.total} alerts, {side.per_patient_day:.2f} per patient-day"
+        counts = [r.candidate if is_draft else r.published for r in result.per_rule]
         figure.add_trace(
             go.Bar(
                 name=label,
@@ -93,9 +94,9 @@ def preview_figure(result: dict[str, Any]) -> go.Figure:
             go.Scatter(
                 name=name,
                 x=shifts,
-                y=[side["per_shift"].get(s, 0) for s in shifts],
+                y=[side.per_shift.get(s, 0) for s in shifts],
                 mode="lines+markers",
-                line={"color": colour, "dash": "solid" if key == "candidate" else "dot"},
+                line={"color": colour, "dash": "solid" if is_draft else "dot"},
                 legendgroup=name,
                 showlegend=False,
             ),
@@ -103,8 +104,8 @@ def preview_figure(result: dict[str, Any]) -> go.Figure:
             col=1,
         )
     figure.update_layout(
-        title=f"Alert burden preview: draft against published, {result['patients']} patients, "
-        f"{result['patient_days']:.0f} patient-days",
+        title=f"Alert burden preview: draft against published, {result.patients} patients, "
+        f"{result.patient_days:.0f} patient-days",
         barmode="group",
         height=640,
         margin={"l": 60, "r": 20, "t": 130, "b": 60},

@@ -7,12 +7,15 @@ from typing import Any
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html, no_update
+from pydantic import TypeAdapter
 
 from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.figures.burden import burden_meter, burden_summary
+from vward.contract.operations import AlertBurden
 
 WINDOW_DAYS = 7
+BURDEN = TypeAdapter(AlertBurden)
 
 
 def layout() -> html.Div:
@@ -46,7 +49,7 @@ def register(app: Dash, ctx: Context) -> None:
         if not session:
             return no_update
         try:
-            answer = await ctx.api.get(session["token"], "/alert-burden", days=WINDOW_DAYS)
+            answer = await ctx.api.read(session["token"], "/alert-burden", BURDEN, days=WINDOW_DAYS)
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load the alert burden")
         summary = burden_summary(answer)

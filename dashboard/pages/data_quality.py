@@ -9,17 +9,20 @@ from typing import Any
 import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html, no_update
+from pydantic import TypeAdapter
 
 from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.formatting import DAY_TIME, ago, local_time
+from vward.contract.operations import DeadLetterOut
 
 SHOWN = 500  # the newest rejections examined; enough to see which reason or device dominates
+DEAD_LETTERS = TypeAdapter(list[DeadLetterOut])
 
 
-def rejections_figure(letters: list[dict[str, Any]]) -> go.Figure:
+def rejections_figure(letters: list[DeadLetterOut]) -> go.Figure:
     """Rejections by reason code, most frequent first, counts written on the bars."""
-    counts = Counter(d["reason"] for d in letters).most_common()
+    counts = Counter(d.reason for d in letters).most_common()
     figure = go.Figure(
         go.Bar(
             x=[c for _, c in counts],
@@ -41,11 +44,11 @@ def rejections_figure(letters: list[dict[str, Any]]) -> go.Figure:
     return figure
 
 
-def by_device(letters: list[dict[str, Any]], top: int = 10) -> list[tuple[str, int, str]]:
+def by_device(letters: list[DeadLetterOut], top: int = 10) -> list[tuple[str, int, str]]:
     """The devices with most rejections and their commonest reason: who to call about a faulty unit."""
     per_device: dict[str, Counter[str]] = {}
     for d in letters:
-        per_device.setdefault(d["device_id"] or "(unknown device)", Counter())[d["reason"]] += 1
+        per_device.setdefault(d.device_id or "(unknown device)", Counter())[d.reason] += 1
     ranked = sorted(per_device.items(), key=lambda kv: -sum(kv[1].values()))[:top]
     return [(device, sum(reasons.values()), reasons.most_common(1)[0][0]) for device, reasons in ranked]
 
@@ -67,10 +70,9 @@ def register(app: Dash, ctx: Context) -> None:
         if not session:
             return no_update
         try:
-            answer = await ctx.api.get(session["token"], "/dead-letters", limit=SHOWN)
+            letters = await ctx.api.read(session["token"], "/dead-letters", DEAD_LETTERS, limit=SHOWN)
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load dead letters")
-        letters: list[dict[str, Any]] = answer
         if not letters:
             return dmc.Alert("No rejected messages.", color="green")
         now = datetime.now(UTC)
@@ -78,11 +80,11 @@ def register(app: Dash, ctx: Context) -> None:
         recent = [
             html.Tr(
                 [
-                    html.Td(local_time(d["received_at"], ctx.tz, DAY_TIME)),
-                    html.Td(ago(d["received_at"], now)),
-                    html.Td(d["device_id"] or ""),
-                    html.Td(d["reason"]),
-                    html.Td(d.get("detail", "")),
+                    html.Td(local_time(d.received_at, ctx.tz, DAY_TIME)),
+                    html.Td(ago(d.received_at, now)),
+                    html.Td(d.device_id or ""),
+                    html.Td(d.reason),
+                    html.Td(d.detail),
                 ]
             )
             for d in letters[:50]

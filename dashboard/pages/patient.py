@@ -17,11 +17,14 @@ from dashboard.context import Context
 from dashboard.errors import failure_notice, log_failure
 from dashboard.figures.news2_chart import news2_chart
 from dashboard.figures.trends import TREND_METRICS, vital_trends, weight_trend
-from dashboard.formatting import DAY_TIME, ago, local_time, metric_label, parse_time, severity_name
+from dashboard.formatting import DAY_TIME, ago, local_time, metric_label, severity_name
 from dashboard.pages.alerts import PAGE
 from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text, identity_text, news2_text
 from dashboard.routing import Route
 from vward.contract.alerts import AlertDetail, AlertEvent, AlertOut
+from vward.contract.audit import AuditEntry
+from vward.contract.notes import Note
+from vward.contract.overrides import OverrideOut
 from vward.contract.patients import News2Chart, PatientDetail, Reading, VitalSeries
 from vward.domain.alerts import OUTCOME_LABELS, ResolveOutcome
 
@@ -36,6 +39,9 @@ TREND_STEP_MINUTES = {"24": 5, "168": 30}  # bucket per trend window: ~300 point
 VITALS = TypeAdapter(VitalSeries)
 AUDIT_SHOWN = 20  # the newest reads and actions on this record
 NOTES_SHOWN = 50  # the newest notes; older ones stay in the record and the API
+OVERRIDES = TypeAdapter(list[OverrideOut])
+AUDIT = TypeAdapter(list[AuditEntry])
+NOTES = TypeAdapter(list[Note])
 ACVPU = [("A", "Alert"), ("C", "New confusion"), ("V", "Voice"), ("P", "Pain"), ("U", "Unresponsive")]
 REFRESH_MS = 30_000  # a day of minute readings is ~10k rows: refresh the record twice a minute, not faster
 GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False}
@@ -208,23 +214,23 @@ def devices_panel(detail: PatientDetail, tz: str, now: datetime) -> Any:
     )
 
 
-def overrides_table(overrides: list[dict[str, Any]], tz: str, now: datetime) -> Any:
+def overrides_table(overrides: list[OverrideOut], tz: str, now: datetime) -> Any:
     """The patient's own alert bounds, each with its reason and expiry; an expired one is flagged for review."""
     if not overrides:
         return dmc.Text("No threshold overrides: the rule set's bounds apply.")
     rows = [
         html.Tr(
             [
-                html.Td(metric_label(o["metric"])),
-                html.Td(" – ".join(f"{k} {o[k]:g}" for k in ("low", "high") if o[k] is not None)),
-                html.Td(o["reason"]),
+                html.Td(metric_label(o.metric)),
+                html.Td(" – ".join(f"{k} {v:g}" for k, v in (("low", o.low), ("high", o.high)) if v is not None)),
+                html.Td(o.reason),
                 html.Td(
-                    f"⚠ expired {local_time(o['expires_at'], tz, DAY_TIME)}: review"
-                    if (parse_time(o["expires_at"]) or now) <= now
-                    else f"until {local_time(o['expires_at'], tz, DAY_TIME)}",
-                    className="data-incomplete" if (parse_time(o["expires_at"]) or now) <= now else "",
+                    f"⚠ expired {local_time(o.expires_at, tz, DAY_TIME)}: review"
+                    if o.expires_at <= now
+                    else f"until {local_time(o.expires_at, tz, DAY_TIME)}",
+                    className="data-incomplete" if o.expires_at <= now else "",
                 ),
-                html.Td(o["created_by"]),
+                html.Td(o.created_by),
             ]
         )
         for o in overrides
@@ -233,16 +239,16 @@ def overrides_table(overrides: list[dict[str, Any]], tz: str, now: datetime) -> 
     return dmc.Table([html.Thead(head), html.Tbody(rows)], id="patient-overrides-table")
 
 
-def audit_table(entries: list[dict[str, Any]], tz: str) -> Any:
+def audit_table(entries: list[AuditEntry], tz: str) -> Any:
     """Who read or changed this record, newest first: every read and action is audited, and visible here."""
     if not entries:
         return dmc.Text("No reads or actions recorded yet.", id="patient-audit-table")
     rows = [
         html.Tr(
             [
-                html.Td(local_time(e["at"], tz, DAY_TIME)),
-                html.Td(f"{e['username']} ({e['role']})"),
-                html.Td(e["action"]),
+                html.Td(local_time(e.at, tz, DAY_TIME)),
+                html.Td(f"{e.username} ({e.role})"),
+                html.Td(e.action),
             ]
         )
         for e in entries
@@ -251,7 +257,7 @@ def audit_table(entries: list[dict[str, Any]], tz: str) -> Any:
     return dmc.Table([html.Thead(head), html.Tbody(rows)], id="patient-audit-table")
 
 
-def notes_list(notes: list[dict[str, Any]], tz: str) -> Any:
+def notes_list(notes: list[Note], tz: str) -> Any:
     """The record's notes, newest first, each with who wrote it and when in ward time."""
     if not notes:
         return dmc.Text("No notes yet.", id="patient-notes-list")
@@ -259,8 +265,8 @@ def notes_list(notes: list[dict[str, Any]], tz: str) -> Any:
         [
             dmc.Paper(
                 [
-                    dmc.Text(f"{local_time(n['at'], tz, DAY_TIME)} · {n['author']}", size="sm", fw=700),
-                    dmc.Text(n["text"], style={"whiteSpace": "pre-wrap"}),
+                    dmc.Text(f"{local_time(n.at, tz, DAY_TIME)} · {n.author}", size="sm", fw=700),
+                    dmc.Text(n.text, style={"whiteSpace": "pre-wrap"}),
                 ],
                 withBorder=True,
                 p="xs",
@@ -380,7 +386,7 @@ def register(app: Dash, ctx: Context) -> None:
         if not session:
             return no_update
         try:
-            found = await ctx.api.get(session["token"], f"/patients/{patient_id}/threshold-overrides")
+            found = await ctx.api.read(session["token"], f"/patients/{patient_id}/threshold-overrides", OVERRIDES)
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load overrides")
         return overrides_table(found, ctx.tz, datetime.now(UTC))
@@ -397,7 +403,7 @@ def register(app: Dash, ctx: Context) -> None:
         if not session:
             return no_update
         try:
-            answer = await ctx.api.get(session["token"], "/audit", patient_id=patient_id, limit=AUDIT_SHOWN)
+            answer = await ctx.api.read(session["token"], "/audit", AUDIT, patient_id=patient_id, limit=AUDIT_SHOWN)
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load the audit trail")
         return audit_table(answer, ctx.tz)
@@ -413,7 +419,7 @@ def register(app: Dash, ctx: Context) -> None:
         if not session:
             return no_update
         try:
-            found = await ctx.api.get(session["token"], f"/patients/{patient_id}/notes", limit=NOTES_SHOWN)
+            found = await ctx.api.read(session["token"], f"/patients/{patient_id}/notes", NOTES, limit=NOTES_SHOWN)
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load notes")
         return notes_list(found, ctx.tz)

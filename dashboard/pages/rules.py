@@ -10,27 +10,44 @@ from typing import Any
 import dash_mantine_components as dmc
 import yaml
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
+from pydantic import TypeAdapter, ValidationError
 
 from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.figures.burden import preview_figure
 from dashboard.formatting import DAY_TIME, local_time, severity_name
+from vward.contract.rulesets import (
+    CandidateRequest,
+    PreviewRequest,
+    Publication,
+    RuleSetDetail,
+    RuleSetDiff,
+    RuleSetPreview,
+    RuleSetStatus,
+    RuleSetSummary,
+    ShadowCount,
+    ShadowSwitch,
+)
 
-STATUS_TEXT = {"draft": "✎ Draft", "retired": "○ Retired"}
+STATUS_TEXT: dict[RuleSetStatus, str] = {"draft": "✎ Draft", "retired": "○ Retired"}
+VERSIONS = TypeAdapter(list[RuleSetSummary])
+DETAIL = TypeAdapter(RuleSetDetail)
+SHADOW = TypeAdapter(list[ShadowCount])
+PREVIEW = TypeAdapter(RuleSetPreview)
+DIFF = TypeAdapter(RuleSetDiff)
 
 
-def status_text(version: dict[str, Any]) -> str:
+def status_text(version: RuleSetSummary) -> str:
     """Only the version the rules worker evaluates is live (the API's `live`); a published version of
     another rule set is published but never runs."""
-    if version["status"] == "published":
-        return "● Published (live)" if version["live"] else "◐ Published, not live"
-    status = str(version["status"])
-    return STATUS_TEXT.get(status, status)
+    if version.status == "published":
+        return "● Published (live)" if version.live else "◐ Published, not live"
+    return STATUS_TEXT[version.status]
 
 
-def authorship(version: dict[str, Any]) -> str:
-    edited = f", last edited by {version['edited_by']}" if version["edited_by"] else ""
-    return f"by {version['created_by']}{edited}"
+def authorship(version: RuleSetSummary) -> str:
+    edited = f", last edited by {version.edited_by}" if version.edited_by else ""
+    return f"by {version.created_by}{edited}"
 
 
 def ruleset_yaml(body: dict[str, Any]) -> str:
@@ -38,31 +55,29 @@ def ruleset_yaml(body: dict[str, Any]) -> str:
     return yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=110)
 
 
-def versions_table(rulesets: list[dict[str, Any]], selected: int | None, tz: str) -> Any:
+def versions_table(rulesets: list[RuleSetSummary], selected: int | None, tz: str) -> Any:
     head = html.Tr([html.Th(h) for h in ("Rule set", "Version", "Status", "Created", "Published", "Reason", "")])
     rows = [
         html.Tr(
             [
-                html.Td(r["name"]),
-                html.Td(f"v{r['version']}"),
-                html.Td(status_text(r) + (" · shadow" if r["shadow"] else "")),
-                html.Td(f"{local_time(r['created_at'], tz, DAY_TIME)} {authorship(r)}"),
-                html.Td(
-                    f"{local_time(r['published_at'], tz, DAY_TIME)} by {r['published_by']}" if r["published_at"] else ""
-                ),
-                html.Td(r["publish_reason"] or ""),
+                html.Td(r.name),
+                html.Td(f"v{r.version}"),
+                html.Td(status_text(r) + (" · shadow" if r.shadow else "")),
+                html.Td(f"{local_time(r.created_at, tz, DAY_TIME)} {authorship(r)}"),
+                html.Td(f"{local_time(r.published_at, tz, DAY_TIME)} by {r.published_by}" if r.published_at else ""),
+                html.Td(r.publish_reason or ""),
                 html.Td(
                     dmc.Button(
                         "Open",
-                        id={"type": "ruleset-open", "id": r["id"]},
+                        id={"type": "ruleset-open", "id": r.id},
                         size="xs",
                         n_clicks=0,
-                        variant="filled" if r["id"] == selected else "outline",
-                        **{"aria-label": f"Open {r['name']} version {r['version']}"},
+                        variant="filled" if r.id == selected else "outline",
+                        **{"aria-label": f"Open {r.name} version {r.version}"},
                     )
                 ),
             ],
-            className=f"ruleset-{r['status']}",
+            className=f"ruleset-{r.status}",
         )
         for r in rulesets
     ]
@@ -143,7 +158,7 @@ def register(app: Dash, ctx: Context) -> None:
         if not session:
             return no_update
         try:
-            rulesets = await ctx.api.get(session["token"], "/rulesets")
+            rulesets = await ctx.api.read(session["token"], "/rulesets", VERSIONS)
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load rule sets")
         return versions_table(rulesets, selected, ctx.tz)
@@ -179,25 +194,23 @@ def register(app: Dash, ctx: Context) -> None:
         if not session or selected is None:
             return (no_update,) * 10
         try:
-            detail = await ctx.api.get(session["token"], f"/rulesets/{selected}")
-            shadow = (
-                await ctx.api.get(session["token"], f"/rulesets/{selected}/shadow-alerts", hours=24)
-                if detail["shadow"]
-                else None
-            )
+            detail = await ctx.api.read(session["token"], f"/rulesets/{selected}", DETAIL)
+            shadow: list[ShadowCount] | None = None
+            if detail.shadow:
+                shadow = await ctx.api.read(session["token"], f"/rulesets/{selected}/shadow-alerts", SHADOW, hours=24)
         except ApiError as exc:
             return exc.detail, "", "Save as new draft", True, None, "Start shadow run", True, None, None, None
-        draft = detail["status"] == "draft"
-        title = f"{detail['name']} v{detail['version']} · {status_text(detail)}"
-        if detail["shadow"]:
+        draft = detail.status == "draft"
+        title = f"{detail.name} v{detail.version} · {status_text(detail)}"
+        if detail.shadow:
             title += " · running in shadow"
         return (
             title,
-            ruleset_yaml(detail["body"]),
+            ruleset_yaml(detail.body),
             "Save draft" if draft else "Save as new draft",
-            not draft or detail["four_eyes_refusal"] is not None,
+            not draft or detail.four_eyes_refusal is not None,
             None,
-            "Stop shadow run" if detail["shadow"] else "Start shadow run",
+            "Stop shadow run" if detail.shadow else "Start shadow run",
             not draft,
             None if shadow is None else shadow_table(shadow),
             None,
@@ -219,7 +232,7 @@ def register(app: Dash, ctx: Context) -> None:
             return no_update, no_update
         start = label.startswith("Start")
         try:
-            await ctx.api.request("PATCH", f"/api/v1/rulesets/{selected}", session["token"], json={"shadow": start})
+            await ctx.api.submit(session["token"], f"/rulesets/{selected}", DETAIL, ShadowSwitch(shadow=start), "PATCH")
         except ApiError as exc:
             return no_update, dmc.Alert(exc.detail, color="red", title="Shadow run not changed")
         done = "is running in shadow: its would-be alerts appear below" if start else "no longer runs in shadow"
@@ -246,15 +259,16 @@ def register(app: Dash, ctx: Context) -> None:
                 "PUT" if replace else "POST",
                 f"/rulesets/{selected}" if replace else "/rulesets",
                 text or "",
+                DETAIL,
             )
         except ApiError as exc:
             return validation_message(exc), no_update, no_update
         message = dmc.Alert(
-            f"Saved {saved['name']} v{saved['version']} as a draft. Preview it, then publish with a reason.",
+            f"Saved {saved.name} v{saved.version} as a draft. Preview it, then publish with a reason.",
             color="green",
             id="ruleset-saved",
         )
-        return message, saved["id"], datetime.now(UTC).isoformat()
+        return message, saved.id, datetime.now(UTC).isoformat()
 
     @app.callback(
         Output("ruleset-preview", "children", allow_duplicate=True),
@@ -269,7 +283,10 @@ def register(app: Dash, ctx: Context) -> None:
         if not session or selected is None:
             return no_update
         try:
-            result = await ctx.api.post(session["token"], f"/rulesets/{selected}/preview", unsaved(text))
+            body = PreviewRequest(draft=unsaved(text))
+            result = await ctx.api.submit(session["token"], f"/rulesets/{selected}/preview", PREVIEW, body)
+        except ValidationError as err:
+            return refused_here(err, "Preview failed")
         except ApiError as exc:
             return failure(exc, "Preview failed")
         return dcc.Graph(figure=preview_figure(result), config={"displayModeBar": False}, id="ruleset-preview-graph")
@@ -286,7 +303,10 @@ def register(app: Dash, ctx: Context) -> None:
         if not session or selected is None:
             return no_update
         try:
-            answer = await ctx.api.post(session["token"], f"/rulesets/{selected}/diff", unsaved(text))
+            body = CandidateRequest(draft=unsaved(text))
+            answer = await ctx.api.submit(session["token"], f"/rulesets/{selected}/diff", DIFF, body)
+        except ValidationError as err:
+            return refused_here(err, "Comparison failed")
         except ApiError as exc:
             return failure(exc, "Comparison failed")
         return diff_view(answer)
@@ -307,14 +327,17 @@ def register(app: Dash, ctx: Context) -> None:
         if len((reason or "").strip()) < 3:
             return dmc.Alert("Say why this version should go live.", color="red"), no_update, no_update
         try:
-            done = await ctx.api.post(session["token"], f"/rulesets/{selected}/publish", {"reason": reason})
+            publication = Publication(reason=reason or "")
+            done = await ctx.api.submit(session["token"], f"/rulesets/{selected}/publish", DETAIL, publication)
+        except ValidationError as err:
+            return refused_here(err, "Not published"), no_update, no_update
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Not published"), no_update, no_update
         message = dmc.Alert(published_text(done), color="green", id="ruleset-published")
-        return message, datetime.now(UTC).isoformat(), done["id"]
+        return message, datetime.now(UTC).isoformat(), done.id
 
 
-def shadow_table(counts: list[dict[str, Any]]) -> Any:
+def shadow_table(counts: list[ShadowCount]) -> Any:
     """Would-be alerts of a shadow run in the last 24 h, per rule: what going live would have added."""
     if not counts:
         return dmc.Text("Shadow run: no would-be alerts in the last 24 hours.", id="ruleset-shadow-counts")
@@ -322,10 +345,10 @@ def shadow_table(counts: list[dict[str, Any]]) -> Any:
     rows = [
         html.Tr(
             [
-                html.Td(c["rule_id"]),
-                html.Td(severity_name(c["severity"])),
-                html.Td(str(c["opened"])),
-                html.Td(str(c["patients"])),
+                html.Td(c.rule_id),
+                html.Td(severity_name(c.severity)),
+                html.Td(str(c.opened)),
+                html.Td(str(c.patients)),
             ]
         )
         for c in counts
@@ -344,9 +367,15 @@ def validation_message(exc: ApiError) -> Any:
     )
 
 
-def unsaved(text: str | None) -> dict[str, Any]:
-    """The editor's text for the API to judge; an empty editor means the version as stored."""
-    return {"draft": text} if (text or "").strip() else {}
+def unsaved(text: str | None) -> str | None:
+    """The editor's text for the API to judge; an empty editor (None) means the version as stored."""
+    return text if (text or "").strip() else None
+
+
+def refused_here(err: ValidationError, title: str) -> Any:
+    """A body the API's own request model refuses is not sent; its problems show as the API would list them."""
+    problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()]
+    return dmc.Alert(html.Ul([html.Li(p) for p in problems]), color="red", title=title)
 
 
 def failure(exc: ApiError, title: str) -> Any:
@@ -354,35 +383,32 @@ def failure(exc: ApiError, title: str) -> Any:
     return validation_message(exc) if exc.status == 422 else dmc.Alert(exc.detail, color="red", title=title)
 
 
-def published_text(done: dict[str, Any]) -> str:
-    name = f"{done['name']} v{done['version']}"
-    if done["live"]:
+def published_text(done: RuleSetDetail) -> str:
+    name = f"{done.name} v{done.version}"
+    if done.live:
         return f"{name} is now live."
     return f"{name} is published but not live: the rules worker evaluates another rule set."
 
 
-def publishing_note(detail: dict[str, Any]) -> Any:
+def publishing_note(detail: RuleSetDetail) -> Any:
     """Who wrote the version, and, under four eyes, why this user may not publish it."""
     written = dmc.Text(f"Written {authorship(detail)}.", size="sm", id="ruleset-author")
-    if detail["four_eyes_refusal"] is None:
+    if detail.four_eyes_refusal is None:
         return written
-    refusal = dmc.Alert(detail["four_eyes_refusal"], color="yellow", title="You cannot publish this draft")
+    refusal = dmc.Alert(detail.four_eyes_refusal, color="yellow", title="You cannot publish this draft")
     return dmc.Stack([written, html.Div(refusal, id="ruleset-four-eyes")], gap="xs")
 
 
-def diff_view(answer: dict[str, Any]) -> Any:
+def diff_view(answer: RuleSetDiff) -> Any:
     """Per rule what changes against the live version, then the YAML diff for the detail."""
-    live = f"{answer['live']['name']} v{answer['live']['version']}"
-    if not answer["changes"]:
+    live = f"{answer.live.name} v{answer.live.version}"
+    if not answer.changes:
         return dmc.Text(f"No rule differs from the live version, {live}.", id="ruleset-diff-summary")
-    items = [
-        html.Li(f"{c['section']}{'' if c['item'] is None else ' ' + c['item']}: {c['change']}")
-        for c in answer["changes"]
-    ]
+    items = [html.Li(f"{c.section}{'' if c.item is None else ' ' + c.item}: {c.change}") for c in answer.changes]
     return dmc.Stack(
         [
-            dmc.Title(f"{answer['candidate']} against the live version, {live}", order=3, size="h5"),
+            dmc.Title(f"{answer.candidate} against the live version, {live}", order=3, size="h5"),
             html.Ul(items, id="ruleset-diff-summary"),
-            html.Pre(answer["unified"], id="ruleset-diff-text", style={"maxHeight": "24rem", "overflow": "auto"}),
+            html.Pre(answer.unified, id="ruleset-diff-text", style={"maxHeight": "24rem", "overflow": "auto"}),
         ]
     )

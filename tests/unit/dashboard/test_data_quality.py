@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from dashboard.pages.data_quality import by_device, rejections_figure
+from vward.contract.operations import DeadLetterOut
+
+
+def letter(device_id: str | None, reason: str) -> DeadLetterOut:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    topic = f"vward/v1/devices/{device_id or '?'}/readings"
+    return DeadLetterOut(
+        id=1, received_at=at, topic=topic, device_id=device_id, reason=reason, detail="", payload_size=10
+    )
+
 
 LETTERS = [
-    {"device_id": "ox-1", "reason": "implausible_value"},
-    {"device_id": "ox-1", "reason": "implausible_value"},
-    {"device_id": "ox-1", "reason": "wrong_unit"},
-    {"device_id": "bp-2", "reason": "unknown_device"},
-    {"device_id": None, "reason": "bad_json"},
+    letter("ox-1", "implausible_value"),
+    letter("ox-1", "implausible_value"),
+    letter("ox-1", "wrong_unit"),
+    letter("bp-2", "unknown_device"),
+    letter(None, "bad_json"),
 ]
 
 

@@ -14,7 +14,9 @@ from rules.core.observation_chart import chart_columns
 from tests.unit.dashboard import builders
 from vward.api.chart_axes import score_bands
 from vward.api.routers.news2_chart import column_out
+from vward.contract.operations import AlertBurden
 from vward.contract.patients import News2Chart, Reading, VitalBucket, VitalSeries
+from vward.contract.rulesets import RuleSetPreview
 from vward.domain.metrics import Metric
 from vward.domain.readings import Observation
 
@@ -172,9 +174,13 @@ def test_weight_trend_says_so_when_there_are_no_weights() -> None:
 
 def test_the_preview_puts_draft_and_published_side_by_side_per_rule_and_shift() -> None:
     side = {"rule_set": "", "total": 0, "per_patient_day": 0.0, "per_severity": {}, "busiest_patient_day": 0}
-    result = {
+    answer = {
+        "window": {"start": "2026-11-14T10:00:00+00:00", "end": "2026-11-21T10:00:00+00:00"},
         "patients": 10,
         "patient_days": 70.0,
+        "readings": 5000,
+        "evaluations": 4000,
+        "elapsed_s": 1.5,
         "candidate": side
         | {
             "rule_set": "ward@2",
@@ -189,7 +195,7 @@ def test_the_preview_puts_draft_and_published_side_by_side_per_rule_and_shift() 
             {"rule_id": "news2_incomplete", "candidate": 0, "published": 3},
         ],
     }
-    figure = preview_figure(result)
+    figure = preview_figure(RuleSetPreview.model_validate(answer))
     draft_rules, live_rules = figure.data[0], figure.data[2]
     assert list(draft_rules.x) == ["news2", "news2_incomplete"]
     assert list(draft_rules.y) == [5, 0]
@@ -212,7 +218,7 @@ def test_the_burden_meter_shows_the_apis_counts_per_ward_and_shift() -> None:
         "noisiest_rules": [{"rule_id": "news2", "alerts": 2}, {"rule_id": "spo2_low", "alerts": 1}],
         "noisiest_patients": [{"patient_id": 1, "alerts": 2}],
     }
-    summary = burden_summary(answer)
+    summary = burden_summary(AlertBurden.model_validate(answer))
     assert summary.shifts == ["20 Nov 07:00-19:00", "20 Nov 19:00-07:00"]
     assert summary.per_ward_shift == {
         ("North", "20 Nov 07:00-19:00"): 1,

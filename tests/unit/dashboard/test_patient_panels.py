@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dashboard.pages.patient import audit_table, devices_panel, notes_list, overrides_table
+from dashboard.pages.patient import AUDIT, NOTES, OVERRIDES, audit_table, devices_panel, notes_list, overrides_table
 from tests.unit.dashboard import test_worklist_rows
 from vward.contract.patients import PatientDetail
 
@@ -17,24 +17,31 @@ def texts(component: object) -> str:
 
 
 def test_an_expired_override_is_flagged_for_review_and_a_live_one_shows_its_expiry() -> None:
-    overrides = [
-        {
-            "metric": "spo2",
-            "low": 88.0,
-            "high": None,
-            "reason": "COPD",
-            "expires_at": "2026-11-25T09:00:00+00:00",
-            "created_by": "dr-a",
-        },
-        {
-            "metric": "heart_rate",
-            "low": None,
-            "high": 125.0,
-            "reason": "AF",
-            "expires_at": "2026-11-22T09:00:00+00:00",
-            "created_by": "dr-b",
-        },
-    ]
+    set_at = {"patient_id": 7, "created_at": "2026-11-20T09:00:00+00:00"}
+    overrides = OVERRIDES.validate_python(
+        [
+            set_at
+            | {
+                "id": 1,
+                "metric": "spo2",
+                "low": 88.0,
+                "high": None,
+                "reason": "COPD",
+                "expires_at": "2026-11-25T09:00:00+00:00",
+                "created_by": "dr-a",
+            },
+            set_at
+            | {
+                "id": 2,
+                "metric": "heart_rate",
+                "low": None,
+                "high": 125.0,
+                "reason": "AF",
+                "expires_at": "2026-11-22T09:00:00+00:00",
+                "created_by": "dr-b",
+            },
+        ]
+    )
     table = texts(overrides_table(overrides, "Europe/London", NOW))
     assert "low 88" in table
     assert "until 25 Nov 09:00" in table
@@ -47,9 +54,18 @@ def test_no_overrides_says_the_rule_set_applies() -> None:
 
 
 def test_the_audit_trail_names_who_did_what_in_ward_time() -> None:
-    entries = [
-        {"at": "2026-07-01T08:05:00+00:00", "username": "nurse1", "role": "clinician", "action": "alert.acknowledge"}
-    ]
+    entries = AUDIT.validate_python(
+        [
+            {
+                "at": "2026-07-01T08:05:00+00:00",
+                "username": "nurse1",
+                "role": "clinician",
+                "action": "alert.acknowledge",
+                "object_type": "alert",
+                "object_id": "80",
+            }
+        ]
+    )
     table = texts(audit_table(entries, "Europe/London"))
     assert "01 Jul 09:05" in table
     assert "nurse1 (clinician)" in table
@@ -71,10 +87,12 @@ def test_the_monitoring_plan_reads_as_hours() -> None:
 
 
 def test_notes_show_author_and_ward_time_in_the_order_given_and_an_empty_record_says_so() -> None:
-    notes = [
-        {"id": 2, "at": "2026-11-23T09:30:00+00:00", "author": "nurse-b", "text": "Called; feels better."},
-        {"id": 1, "at": "2026-07-01T08:00:00+00:00", "author": "dr-a", "text": "Started furosemide."},
-    ]
+    notes = NOTES.validate_python(
+        [
+            {"id": 2, "at": "2026-11-23T09:30:00+00:00", "author": "nurse-b", "text": "Called; feels better."},
+            {"id": 1, "at": "2026-07-01T08:00:00+00:00", "author": "dr-a", "text": "Started furosemide."},
+        ]
+    )
     shown = texts(notes_list(notes, "Europe/London"))
     assert shown.index("Called; feels better.") < shown.index("Started furosemide.")
     assert "23 Nov 09:30 · nurse-b" in shown
