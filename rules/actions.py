@@ -33,6 +33,7 @@ def snapshot(alert: StoredAlert) -> AlertSnapshot:
         next_escalation_at=alert.next_escalation_at,
         cleared=alert.cleared_at is not None,
         muted=alert.muted_by is not None,
+        absent_since=alert.absent_since,
     )
 
 

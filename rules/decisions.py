@@ -4,6 +4,7 @@ or a keep, never an error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,6 +73,13 @@ async def _open(conn: Conn, patient_id: int | None, finding: Finding, origin: Or
     return alert
 
 
+# The condition went away (kept, not yet cleared) or came back within the episode (counted as a waver).
+_QUIET: dict[str, Callable[[StoredAlert, datetime], dict[str, Any]]] = {
+    "absent": lambda alert, now: {"absent_since": now},
+    "present": lambda alert, now: {"absent_since": None, "wavers": alert.wavers + 1},
+}
+
+
 def _columns(
     alert: StoredAlert, change: AlertChange, by_rule: dict[str, StoredAlert], origin: Origin, now: datetime
 ) -> tuple[str, dict[str, Any]] | None:
@@ -85,9 +93,9 @@ def _columns(
             columns |= {"escalation_policy": finding.escalation_policy, "next_escalation_at": now}
         return "worsened", columns
     if change.kind == "returned":
-        return "returned", {"cleared_at": None}
+        return "returned", {"cleared_at": None, "absent_since": None}
     if change.kind == "clear_pending":
-        return "cleared", {"cleared_at": now}
+        return "cleared", {"cleared_at": now, "absent_since": None}
     if change.kind == "reopen" and alert.state is AlertState.SNOOZED:
         return "reopened", {
             "state": AlertState.OPEN,
@@ -113,13 +121,16 @@ def _columns(
 async def _change(
     conn: Conn, alert: StoredAlert, change: AlertChange, by_rule: dict[str, StoredAlert], origin: Origin, now: datetime
 ) -> StoredAlert:
+    if change.kind in _QUIET:  # bookkeeping of one episode: no event, no audit row, no notification
+        return await store.update_alert(conn, alert.id, now, _QUIET[change.kind](alert, now))
     columns = _columns(alert, change, by_rule, origin, now)
     if columns is None:
         return alert
     event, values = columns
     updated = await store.update_alert(conn, alert.id, now, values)
     await _record(conn, updated, event, origin, now, alert.state, updated.state, {"reason": change.reason})
-    if origin.notify and event in ("worsened", "returned", "reopened") and updated.muted_by is None:
+    # A condition back within its episode is not news: the tier that was told has been told (issue 12).
+    if origin.notify and event in ("worsened", "reopened") and updated.muted_by is None:
         await notify(conn, updated, event, [latest_tier(updated)], now)
     return updated
 

@@ -234,7 +234,7 @@ def run_case(case: GoldenCase, ruleset: RuleSet, start: datetime) -> list[str]:
             added += 1
         context = window.context(now, _devices(case, at, readings, now), overrides)
         findings = evaluate(context, ruleset, now, active=book.active())
-        book.apply(reconcile(book.alerts(), findings, now), now)
+        book.apply(reconcile(book.alerts(), findings, now, clear_after=ruleset.clear_after()), now)
         diff = _compare(expectations[now].alerts, book) if now in expectations else []
         if diff:
             problems += [f"  at {now.isoformat()} (+{now - at.start}):", *diff]

@@ -155,7 +155,7 @@ def plan_patient(
     findings = evaluate(context, rules, now, active=active)
     if stalled:
         findings = inhibit_no_data(findings, active)
-    decision = reconcile([snapshot(a) for a in alerts], findings, now)
+    decision = reconcile([snapshot(a) for a in alerts], findings, now, clear_after=rules.clear_after())
     return PatientPlan(context, score_row(score_news2(context, rules, now)), alerts, decision)
 
 

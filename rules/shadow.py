@@ -25,7 +25,7 @@ async def evaluate_shadow(
         for a in open_alerts
     ]
     findings = evaluate(context, rules, now, active=frozenset(a.rule_id for a in open_alerts))
-    for change in reconcile(snapshots, findings, now).changes:
+    for change in reconcile(snapshots, findings, now, clear_after=rules.clear_after()).changes:
         if change.kind == "open" and change.finding is not None:
             finding = change.finding
             await store.open_shadow_alert(

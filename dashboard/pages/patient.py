@@ -164,6 +164,7 @@ def alert_timeline(alerts: list[AlertDetail], tz: str, last: AlertOut | None) ->
                             justify="space-between",
                         ),
                         action_buttons(alert, last),
+                        *episode_notes(alert),
                         dmc.Timeline(events, active=len(events) - 1, bulletSize=14, lineWidth=2),
                     ]
                 ),
@@ -174,6 +175,19 @@ def alert_timeline(alerts: list[AlertDetail], tz: str, last: AlertOut | None) ->
             )
         )
     return html.Div(cards, id="patient-alert-timeline")
+
+
+def episode_notes(alert: AlertDetail) -> list[Any]:
+    """One line for a condition that wavered within the episode, instead of a timeline entry per flap."""
+    notes = []
+    if alert.wavers:
+        times = "once" if alert.wavers == 1 else f"{alert.wavers} times"
+        notes.append(
+            dmc.Text(f"Condition went and came back {times} within this episode (not re-notified).", size="sm")
+        )
+    if alert.absent_since is not None and not alert.cleared_at:
+        notes.append(dmc.Text("Condition gone for now: clears if it stays away.", size="sm", c="dimmed"))
+    return notes
 
 
 def event_detail(event: AlertEvent, tz: str) -> str:

@@ -58,15 +58,19 @@ class AlertBook:
             elif change.kind == "resolve_by_rule" or (change.kind == "clear_pending" and self.close_cleared):
                 del self.open[change.rule_id]
             else:
-                self.open[change.rule_id] = _changed(alert, change.kind, change.severity)
+                self.open[change.rule_id] = _changed(alert, change.kind, change.severity, now)
 
 
-def _changed(alert: AlertSnapshot, kind: str, severity: Severity | None) -> AlertSnapshot:
+def _changed(alert: AlertSnapshot, kind: str, severity: Severity | None, now: datetime) -> AlertSnapshot:
     match kind:
         case "worsen" if severity is not None:
             return replace(alert, severity=severity)
         case "clear_pending" | "returned":
-            return replace(alert, cleared=kind == "clear_pending")
+            return replace(alert, cleared=kind == "clear_pending", absent_since=None)
+        case "absent":
+            return replace(alert, absent_since=now)
+        case "present":
+            return replace(alert, absent_since=None)
         case "reopen":
             return replace(alert, state=AlertState.OPEN, snoozed_until=None)
         case "mute" | "unmute":

@@ -1,4 +1,4 @@
-"""`reconcile(open_alerts, findings, now) -> Decision`: what to change in one patient's alerts.
+"""`reconcile(open_alerts, findings, now, clear_after=...) -> Decision`: what to change in one patient's alerts.
 
 Changes (AlertChange.kind), in the order the service should apply them:
 - "open": a finding with no unresolved alert of its rule (carries the finding, with its policy snapshot).
@@ -6,8 +6,12 @@ Changes (AlertChange.kind), in the order the service should apply them:
 - "returned": a cleared clinical alert's condition is back.
 - "reopen": a snoozed alert whose snooze has expired, or whose finding is now HIGH (HIGH is never snoozed).
 - "resolve_by_rule": the finding is gone and the alert's rule may auto-resolve (devices, no-data).
-- "clear_pending": the finding of a clinical alert is gone; it stays open until a person closes it with an
-  outcome (never resolved silently). Emitted once: the alert is then `cleared`.
+- "absent": the finding of a clinical alert is gone, for the first time in this episode: the time is kept
+  (no event, no notification). Only once it has stayed gone for `clear_after` does the alert clear.
+- "present": the finding is back before `clear_after` ran out: the same episode goes on; the alert counts
+  that it wavered (no event, no notification, its acknowledgement kept).
+- "clear_pending": the finding of a clinical alert has been gone for `clear_after`; it stays open until a
+  person closes it with an outcome (never resolved silently). Emitted once: the alert is then `cleared`.
 - "mute" / "unmute": an open or new HIGH news2 alert mutes the patient's lower-severity alerts (shown as
   muted, not hidden); they unmute when it is gone or they reach HIGH. `alert_id` is None for an alert
   opened in the same decision (match it by rule_id).
@@ -16,7 +20,7 @@ Changes (AlertChange.kind), in the order the service should apply them:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rules.core.model import AlertChange, AlertSnapshot, Decision, Finding
 from vward.domain.alerts import AlertState, Severity
@@ -40,6 +44,9 @@ def _still_firing(alert: AlertSnapshot, finding: Finding, now: datetime) -> list
         changes.append(AlertChange("worsen", alert.rule_id, finding, alert.id, finding.severity, reason))
     if alert.cleared:
         changes.append(AlertChange("returned", alert.rule_id, finding, alert.id, reason="condition is back"))
+    elif alert.absent_since is not None:
+        reason = "condition back before it cleared: the same episode"
+        changes.append(AlertChange("present", alert.rule_id, finding, alert.id, reason=reason))
     if alert.state is AlertState.SNOOZED:
         if finding.severity >= Severity.HIGH:
             changes.append(AlertChange("reopen", alert.rule_id, finding, alert.id, reason="worsened to high"))
@@ -48,11 +55,13 @@ def _still_firing(alert: AlertSnapshot, finding: Finding, now: datetime) -> list
     return changes
 
 
-def _gone(alert: AlertSnapshot, now: datetime) -> list[AlertChange]:
+def _gone(alert: AlertSnapshot, now: datetime, clear_after: timedelta) -> list[AlertChange]:
     if alert.auto_resolve:
         return [AlertChange("resolve_by_rule", alert.rule_id, alert_id=alert.id, reason="condition gone")]
     changes = []
-    if not alert.cleared:
+    if not alert.cleared and clear_after and alert.absent_since is None:
+        changes.append(AlertChange("absent", alert.rule_id, alert_id=alert.id, reason="condition gone"))
+    elif not alert.cleared and (alert.absent_since is None or now - alert.absent_since >= clear_after):
         reason = "condition gone; a person closes it with an outcome"
         changes.append(AlertChange("clear_pending", alert.rule_id, alert_id=alert.id, reason=reason))
     if alert.state is AlertState.SNOOZED and alert.snoozed_until is not None and alert.snoozed_until <= now:
@@ -79,8 +88,15 @@ def _inhibition(alerts: dict[str, AlertSnapshot], severities: dict[str, Severity
     return changes
 
 
-def reconcile(open_alerts: Sequence[AlertSnapshot], findings: Sequence[Finding], now: datetime) -> Decision:
-    """Compare the patient's unresolved alerts with what the rules find now."""
+def reconcile(
+    open_alerts: Sequence[AlertSnapshot],
+    findings: Sequence[Finding],
+    now: datetime,
+    *,
+    clear_after: timedelta = timedelta(0),
+) -> Decision:
+    """Compare the patient's unresolved alerts with what the rules find now. A clinical alert clears only
+    once its condition has been gone for `clear_after` (the rule set's episode re-arm time)."""
     alerts = {a.rule_id: a for a in open_alerts if a.state is not AlertState.RESOLVED}
     by_rule = _worst_per_rule(findings)
     changes: list[AlertChange] = []
@@ -95,7 +111,7 @@ def reconcile(open_alerts: Sequence[AlertSnapshot], findings: Sequence[Finding],
             severities[rule_id] = max(alert.severity, finding.severity)
     for rule_id, alert in sorted(alerts.items()):
         if rule_id not in by_rule:
-            gone = _gone(alert, now)
+            gone = _gone(alert, now, clear_after)
             changes.extend(gone)
             if not (gone and gone[0].kind == "resolve_by_rule"):
                 severities[rule_id] = alert.severity

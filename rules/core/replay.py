@@ -142,6 +142,7 @@ class _Replay:
     def __init__(self, patient: Patient, ruleset: RuleSet, fold: _Fold) -> None:
         self.patient, self.ruleset, self.fold = patient, ruleset, fold
         self.book = AlertBook(patient.id, close_cleared=True)
+        self.clear_after = ruleset.clear_after()
         rules = ruleset.for_pathway(patient.pathway)
         self.keep = {m: _micros(d) for m, d in lookbacks(patient, ruleset).items()}
         self.holds = {m: _micros(d) for m, d in lookbacks(patient, ruleset, trends=False).items()}
@@ -346,7 +347,8 @@ class _Replay:
         return cls is None or any(cls[i][0] or rule_id in self.book.open for rule_id, i in firsts)
 
     def _deadline(self, now: int) -> int:
-        """The first deadline after `now` (a value going stale, a plan overdue, a run maturing)."""
+        """The first deadline after `now` (a value going stale, a plan overdue, a run maturing, an alert
+        clearing)."""
         latest, first = self.fold.latest, _NEVER
         for metric, ends in self.expiries:
             reading = latest.get(metric)
@@ -361,7 +363,15 @@ class _Replay:
             due = max((latest[m][0] for m in metrics if m in latest), default=self.admitted) + due_after
             if now < due < first:
                 first = due
-        return min([first, *(due for due in self._maturing(now) if due > now)])
+        return min([first, *(due for due in [*self._maturing(now), *self._clearing()] if due > now)])
+
+    def _clearing(self) -> list[int]:
+        """When alerts whose condition has gone will have stayed gone long enough to clear."""
+        return [
+            micros(alert.absent_since + self.clear_after)
+            for alert in self.book.open.values()
+            if alert.absent_since is not None and not alert.cleared
+        ]
 
     def _context(self, now: int, *, trend_history: bool) -> EvaluationContext:
         """What PatientWindow.context(now, trend_history=...) builds from the same readings."""
@@ -381,7 +391,7 @@ class _Replay:
         else:
             context = self._context(now, trend_history=False)
             findings = evaluate(context, self.ruleset, at, active=active, trends=self.trend_findings)
-        self.book.apply(reconcile(self.book.alerts(), findings, at), at)
+        self.book.apply(reconcile(self.book.alerts(), findings, at, clear_after=self.clear_after), at)
         self.evaluations += 1
         self.evaluated_at, self.next_due = now, self._deadline(now)
 

@@ -305,6 +305,9 @@ class RuleSet(_Strict):
     devices: DeviceRules = DeviceRules()
     patient_concern: ConcernRule = ConcernRule()
     override_review_severity: SeverityName = Severity.LOW
+    # An alert episode: a clinical alert whose condition goes away clears only after it has stayed away this
+    # long; back sooner, it is the same episode (no new event, notification or lost acknowledgement).
+    clear_after_minutes: int = Field(default=15, ge=0, le=24 * 60)
     pathways: dict[Pathway, PathwayTemplate] = {}
     # Derived once per rule set: evaluation asks for them on every patient, replay millions of times.
     _pathway_rules: dict[Pathway, PathwayRules] = PrivateAttr(default_factory=dict)
@@ -316,6 +319,9 @@ class RuleSet(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def clear_after(self) -> timedelta:
+        return timedelta(minutes=self.clear_after_minutes)
 
     def _every_threshold(self) -> list[MetricThreshold]:
         return self.thresholds + [t for p in self.pathways.values() for t in p.thresholds]

@@ -54,6 +54,10 @@ class AlertOut(BaseModel):
     auto_resolve: bool
     cleared_at: datetime | None = Field(description="when the condition went away (a person still closes it)")
     muted_by: int | None = Field(description="the higher alert of the same patient that mutes this one")
+    absent_since: datetime | None = Field(
+        description="its condition has been gone since then; it clears after the rule set's clear_after_minutes"
+    )
+    wavers: int = Field(description="times its condition came back before it cleared: one episode, not re-notified")
     allowed_actions: list[AlertAction] = Field(
         description="what the caller may do next, from the lifecycle table, the severity and their role"
     )

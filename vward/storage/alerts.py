@@ -16,7 +16,8 @@ from vward.storage.pool import Conn
 _COLUMNS = (
     "id, patient_id, rule_id, rule_set_name, rule_set_version, severity, state, title, reason, opened_at,"
     " updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, outcome, outcome_code, snoozed_until,"
-    " snooze_reason, escalation_policy, escalation_tier, next_escalation_at, muted_by, auto_resolve, cleared_at"
+    " snooze_reason, escalation_policy, escalation_tier, next_escalation_at, muted_by, auto_resolve, cleared_at,"
+    " absent_since, wavers"
 )
 # The columns a lifecycle change may set; everything else is fixed when the alert opens.
 _MUTABLE = frozenset(
@@ -38,6 +39,8 @@ _MUTABLE = frozenset(
         "muted_by",
         "cleared_at",
         "escalation_policy",
+        "absent_since",
+        "wavers",
     }
 )
 
@@ -69,6 +72,8 @@ class StoredAlert:
     muted_by: int | None
     auto_resolve: bool
     cleared_at: datetime | None
+    absent_since: datetime | None  # the condition has been gone since then, not yet long enough to clear
+    wavers: int  # times the condition came back before the alert cleared (one episode)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ def alert(id_: int, state: str = "open", actions: list[str] | None = None, patie
         "auto_resolve": False,
         "cleared_at": None,
         "muted_by": None,
+        "absent_since": None,
+        "wavers": 0,
         "allowed_actions": ["acknowledge", "escalate", "resolve"] if actions is None else actions,
     }
     return AlertOut.model_validate(values)

@@ -161,3 +161,35 @@ def test_unmute_when_the_inhibitor_is_resolved_or_muted_alert_reaches_high() -> 
 def test_auto_resolved_alert_is_not_muted() -> None:
     alerts = [alert("news2", H, alert_id=1), alert("overdue:weight", L, alert_id=2, auto_resolve=True)]
     assert kinds(reconcile(alerts, [finding("news2", H)], NOW).changes) == [("resolve_by_rule", "overdue:weight", 2)]
+
+
+CLEAR_AFTER = timedelta(minutes=15)
+
+
+def test_a_condition_gone_is_kept_then_cleared_only_once_it_has_stayed_gone_for_the_window() -> None:
+    """The episode: first gone (kept quietly), still gone at 14:59 (nothing), gone for 15:00 (cleared)."""
+    fresh = alert("news2")
+    assert kinds(reconcile([fresh], [], NOW, clear_after=CLEAR_AFTER).changes) == [("absent", "news2", 1)]
+    gone = alert("news2", absent_since=NOW)
+    just_before = NOW + CLEAR_AFTER - timedelta(seconds=1)
+    assert reconcile([gone], [], just_before, clear_after=CLEAR_AFTER).changes == ()
+    on_time = reconcile([gone], [], NOW + CLEAR_AFTER, clear_after=CLEAR_AFTER).changes
+    assert kinds(on_time) == [("clear_pending", "news2", 1)]
+
+
+def test_a_condition_back_within_the_window_is_the_same_episode() -> None:
+    gone = alert("news2", absent_since=NOW)
+    back = reconcile([gone], [finding("news2")], NOW + timedelta(minutes=3), clear_after=CLEAR_AFTER).changes
+    assert kinds(back) == [("present", "news2", 1)]  # no open, no returned: nothing to notify
+    cleared = alert("news2", cleared=True)
+    assert kinds(reconcile([cleared], [finding("news2")], NOW, clear_after=CLEAR_AFTER).changes) == [
+        ("returned", "news2", 1)
+    ]
+
+
+def test_without_a_window_a_condition_gone_clears_at_once_and_auto_resolving_rules_never_wait() -> None:
+    assert kinds(reconcile([alert("news2")], [], NOW).changes) == [("clear_pending", "news2", 1)]
+    device = alert("device_offline:d1", auto_resolve=True)
+    assert kinds(reconcile([device], [], NOW, clear_after=CLEAR_AFTER).changes) == [
+        ("resolve_by_rule", "device_offline:d1", 1)
+    ]

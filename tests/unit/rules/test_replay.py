@@ -74,7 +74,7 @@ def every_minute(person: Patient, readings: list[Reading], ruleset: RuleSet, unt
             window.add(*readings[added])
             added += 1
         findings = evaluate(window.context(now), ruleset, now, active=book.active())
-        book.apply(reconcile(book.alerts(), findings, now), now)
+        book.apply(reconcile(book.alerts(), findings, now, clear_after=ruleset.clear_after()), now)
     return book.openings
 
 
