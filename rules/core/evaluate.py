@@ -235,7 +235,7 @@ def _trends(context: EvaluationContext, ruleset: RuleSet, series: Mapping[str, S
 
 def _plans(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[Finding]:
     findings = []
-    for plan in ruleset.for_pathway(context.patient.pathway).overdue:
+    for plan in ruleset.overdue_plans(context.patient):
         evidence = overdue(plan, context.latest, context.patient.admitted_at, now)
         if evidence is not None:
             findings.append(

@@ -147,7 +147,9 @@ class _Replay:
         self.keep = {m: _micros(d) for m, d in lookbacks(patient, ruleset).items()}
         self.holds = {m: _micros(d) for m, d in lookbacks(patient, ruleset, trends=False).items()}
         self.admitted = micros(patient.admitted_at)
-        self.overdue = [([str(m) for m in p.metrics], _micros(p.due_after()) + _JUST_AFTER) for p in rules.overdue]
+        self.overdue = [
+            ([str(m) for m in p.metrics], _micros(p.due_after()) + _JUST_AFTER) for p in ruleset.overdue_plans(patient)
+        ]
         self.trend_metrics = frozenset(str(t.metric) for t in rules.trends)
         # NEWS2 scores these from a summary of their recent samples while they are dense: then any new sample
         # may change the score (sparse, the newest value counts as measured and its kind decides).

@@ -29,7 +29,7 @@ from rules.core.streams import StreamWindow
 from rules.core.yaml_lines import document_root, line_of
 from vward.domain.alerts import Severity
 from vward.domain.metrics import Metric
-from vward.domain.patients import Pathway
+from vward.domain.patients import Pathway, Patient
 
 DEFAULT_RULESET_PATH = Path(__file__).resolve().parents[1] / "rulesets" / "default.yaml"
 
@@ -374,6 +374,15 @@ class RuleSet(_Strict):
             trends=[t for t in self.trends if on(t.name, t.enabled)],
             overdue=[o for o in self.overdue if on(o.name, o.enabled)],
         )
+
+    def overdue_plans(self, patient: Patient) -> list[OverduePlan]:
+        """The pathway's overdue rules and, beside them, one per entry of the patient's own monitoring plan
+        (rule id `overdue:plan_<metric>`): "blood pressure every 4 h" is overdue after 4 h."""
+        own = [
+            OverduePlan(name=f"plan_{metric}", metrics=[metric], every_hours=hours)
+            for metric, hours in patient.monitoring_plan
+        ]
+        return [*self.for_pathway(patient.pathway).overdue, *own]
 
     def policy_snapshot(self, severity: Severity, policy_name: str | None = None) -> dict[str, Any]:
         """The policy copied into a finding, so editing the rule set never changes a running escalation."""

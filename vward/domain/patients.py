@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from vward.domain.metrics import Metric
+
 
 class Pathway(enum.StrEnum):
     GENERAL = "general"
@@ -35,6 +37,8 @@ class Patient:
     pregnant: bool
     admitted_at: datetime
     discharged_at: datetime | None = None
+    # The patient's own monitoring plan: (metric, expected every N hours), beside the rule set's defaults.
+    monitoring_plan: tuple[tuple[Metric, float], ...] = ()
 
     def age_on(self, day: date) -> int | None:
         """Whole years on `day`, or None when the date of birth is unknown."""

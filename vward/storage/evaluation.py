@@ -11,15 +11,11 @@ import asyncpg
 from vward.domain.metrics import Metric
 from vward.domain.patients import Patient
 from vward.domain.readings import Observation, ReadingValue
-from vward.storage.patients import patient_from_row
+from vward.storage.patients import PATIENT_COLUMNS, patient_from_row
 from vward.storage.pool import Conn
 
 # Ingest notifies this channel after committing readings; the rules workers LISTEN on it.
 EVAL_CHANNEL = "vward_eval"
-
-_PATIENT_COLUMNS = (
-    "id, mrn, display_name, ward, pathway, spo2_scale, date_of_birth, pregnant, admitted_at, discharged_at"
-)
 
 
 async def claim_queued(conn: Conn, limit: int) -> list[int]:
@@ -121,7 +117,7 @@ def _observations(rows: list[asyncpg.Record]) -> dict[int, list[Observation]]:
 
 
 async def patients_by_id(conn: Conn, patient_ids: list[int]) -> dict[int, Patient]:
-    rows = await conn.fetch(f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE id = ANY($1::bigint[])", patient_ids)
+    rows = await conn.fetch(f"SELECT {PATIENT_COLUMNS} FROM patients WHERE id = ANY($1::bigint[])", patient_ids)
     return {r["id"]: patient_from_row(r) for r in rows}
 
 
@@ -198,7 +194,7 @@ async def patients_admitted_during(
 ) -> list[Patient]:
     """Patients on the ward at any time in [start, end), optionally only some ids or wards."""
     rows = await conn.fetch(
-        f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE admitted_at < $2"
+        f"SELECT {PATIENT_COLUMNS} FROM patients WHERE admitted_at < $2"
         " AND (discharged_at IS NULL OR discharged_at > $1) AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))"
         " AND ($4::text[] IS NULL OR ward = ANY($4::text[])) ORDER BY id",
         start,

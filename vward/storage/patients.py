@@ -7,11 +7,14 @@ from typing import Any
 
 import asyncpg
 
+from vward.domain.metrics import Metric
 from vward.domain.patients import DeviceKind, Pathway, Patient
 from vward.storage.pool import Conn
 
-_PATIENT_COLUMNS = (
-    "id, mrn, display_name, ward, pathway, spo2_scale, date_of_birth, pregnant, admitted_at, discharged_at"
+# What the rules know of a patient: identity, pathway, NEWS2 applicability and their monitoring plan.
+PATIENT_COLUMNS = (
+    "id, mrn, display_name, ward, pathway, spo2_scale, date_of_birth, pregnant, admitted_at, discharged_at,"
+    " monitoring_plan"
 )
 
 
@@ -27,7 +30,15 @@ def patient_from_row(row: asyncpg.Record) -> Patient:
         pregnant=row["pregnant"],
         admitted_at=row["admitted_at"],
         discharged_at=row["discharged_at"],
+        monitoring_plan=plan_entries(row["monitoring_plan"] or {}),
     )
+
+
+def plan_entries(plan: dict[str, Any]) -> tuple[tuple[Metric, float], ...]:
+    """The stored plan (metric -> every N hours) as the domain keeps it; names that are no metric are left
+    out (they cannot be measured, so they cannot be overdue)."""
+    known = {str(m) for m in Metric}
+    return tuple(sorted((Metric(m), float(h)) for m, h in plan.items() if m in known and float(h) > 0))
 
 
 async def admit_patient(
@@ -116,8 +127,12 @@ async def unbind_device(conn: Conn, device_id: str, patient_id: int, at: datetim
 
 
 async def load_patient(conn: Conn, patient_id: int) -> Patient | None:
-    row = await conn.fetchrow(f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE id = $1", patient_id)
+    row = await conn.fetchrow(f"SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1", patient_id)
     return None if row is None else patient_from_row(row)
+
+
+async def set_monitoring_plan(conn: Conn, patient_id: int, plan: dict[str, float]) -> None:
+    await conn.execute("UPDATE patients SET monitoring_plan = $2 WHERE id = $1", patient_id, plan)
 
 
 async def monitoring_plan(conn: Conn, patient_id: int) -> dict[str, float]:

@@ -237,3 +237,35 @@ async def test_vital_series_summarise_a_dense_stream_and_keep_its_extremes(
         "SELECT action FROM audit_log WHERE patient_id = $1 AND action = 'vital_series.read'", patient
     )
     assert len(audit) == 1
+
+
+async def test_a_plan_change_is_audited_and_re_evaluates_the_patient(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    ward = _ward()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        patient = await _admit(client, ward, monitoring_plan={"systolic_bp": 12})
+        await db_pool.execute("DELETE FROM eval_queue WHERE patient_id = $1", patient)
+        changed = await client.put(
+            f"/api/v1/patients/{patient}/monitoring-plan",
+            json={"monitoring_plan": {"systolic_bp": 4, "weight": 24}, "reason": "BP unstable after diuretic"},
+        )
+        unknown = await client.put(
+            f"/api/v1/patients/{patient}/monitoring-plan", json={"monitoring_plan": {"mood": 4}, "reason": "x"}
+        )
+        unexplained = await client.put(
+            f"/api/v1/patients/{patient}/monitoring-plan", json={"monitoring_plan": {"weight": 24}, "reason": ""}
+        )
+        record = (await client.get(f"/api/v1/patients/{patient}")).json()
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=("elsewhere",)) as other:
+        foreign = await other.put(
+            f"/api/v1/patients/{patient}/monitoring-plan", json={"monitoring_plan": {}, "reason": "not mine"}
+        )
+    assert changed.status_code == 200, changed.text
+    assert (unknown.status_code, unexplained.status_code, foreign.status_code) == (422, 422, 404)
+    assert record["monitoring_plan"] == {"systolic_bp": 4.0, "weight": 24.0}
+    (audit,) = await db_pool.fetch(
+        "SELECT detail FROM audit_log WHERE patient_id = $1 AND action = 'patient.plan_change'", patient
+    )
+    assert audit["detail"]["before"] == {"systolic_bp": 12}
+    assert audit["detail"]["after"] == {"systolic_bp": 4.0, "weight": 24.0}
+    assert audit["detail"]["reason"] == "BP unstable after diuretic"
+    assert await db_pool.fetchval("SELECT reason FROM eval_queue WHERE patient_id = $1", patient) == "plan"

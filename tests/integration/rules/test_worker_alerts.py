@@ -109,3 +109,15 @@ async def test_two_workers_on_bursts_of_triggers_keep_one_open_alert_per_rule(
         )
         assert rows, "the burst raised no alert"
         assert all(r["n"] == 1 for r in rows), [dict(r) for r in rows]
+
+
+async def test_the_patients_monitoring_plan_drives_an_overdue_alert(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    """Blood pressure every 4 h, last measured 6.5 h ago: overdue by the plan entered at admission."""
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=8))
+    await db_pool.execute("UPDATE patients SET monitoring_plan = '{\"systolic_bp\": 4}' WHERE id = $1", patient_id)
+    await record_readings(db_pool, patient_id, device_id, NEWS2_ZERO, now - timedelta(hours=6.5))
+    await record_readings(db_pool, patient_id, device_id, {Metric.HEART_RATE: 72.0}, now)
+    await RulesWorker(settings, db_pool, clock=lambda: now).drain()
+    rules = {a["rule_id"] for a in await _open_alerts(db_pool, patient_id)}
+    assert "overdue:plan_systolic_bp" in rules

@@ -11,6 +11,7 @@ from rules.core.model import DeviceStatus, Finding
 from rules.core.ruleset import RuleSet, default_ruleset
 from tests.unit.rules.builders import NORMAL, NOW, context, obs
 from vward.domain.alerts import Severity
+from vward.domain.metrics import Metric
 from vward.domain.patients import Pathway
 from vward.domain.readings import Observation, ReadingValue
 
@@ -237,3 +238,21 @@ def test_an_incomplete_set_below_every_band_raises_only_the_gap(ruleset: RuleSet
     partial = {k: v for k, v in with_values(respiratory_rate=22, heart_rate=95).items() if k != "temperature"}
     news2_findings = {k for k in fired(evaluate(context(partial), ruleset, NOW)) if k.startswith("news2")}
     assert news2_findings == {"news2_incomplete"}
+
+
+@pytest.mark.parametrize(("minutes_ago", "overdue"), [(240, False), (240.02, True), (390, True)])
+def test_the_patients_own_plan_makes_a_measurement_overdue_beside_the_rule_sets(
+    ruleset: RuleSet, minutes_ago: float, overdue: bool
+) -> None:
+    """The plan entered at admission is live: blood pressure every 4 h is overdue just after 4 h (the demo's
+    patient got nothing at 6.5 h)."""
+    plan = ((Metric.SYSTOLIC_BP, 4.0),)
+    ctx = context(ages={"systolic_bp": minutes_ago}, monitoring_plan=plan)
+    found = {f.rule_id: f for f in evaluate(ctx, ruleset, NOW)}
+    assert ("overdue:plan_systolic_bp" in found) is overdue
+    if overdue:
+        assert found["overdue:plan_systolic_bp"].reason["expected_every_hours"] == 4.0
+        assert found["overdue:plan_systolic_bp"].auto_resolve is True
+    assert "overdue:plan_systolic_bp" not in {
+        f.rule_id for f in evaluate(context(ages={"systolic_bp": minutes_ago}), ruleset, NOW)
+    }

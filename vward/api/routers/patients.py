@@ -14,11 +14,12 @@ from vward.api.fields import DbId, DevicePathId, StorableText, WardTime
 from vward.api.scope import ensure_in_scope
 from vward.api.worklist import TREND_WINDOW, summary_from_row, worst_first
 from vward.contract.patients import Device, Observation, PatientDetail, PatientSummary, Reading
+from vward.domain.metrics import Metric
 from vward.domain.patients import DeviceKind, Pathway
 from vward.storage import patients as patient_store
 from vward.storage import ward as ward_store
 from vward.storage.audit import record_audit
-from vward.storage.evaluation import observation_value
+from vward.storage.evaluation import observation_value, requeue
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
 
@@ -127,6 +128,17 @@ async def get_readings(
     ]
 
 
+# Metric -> expected every N hours (up to four weeks): the rules raise `overdue:plan_<metric>` after it.
+MonitoringPlan = dict[Metric, Annotated[float, Field(gt=0, le=24 * 28, allow_inf_nan=False)]]
+
+
+class PlanChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    monitoring_plan: MonitoringPlan = Field(description="the whole new plan; an empty one stops plan alerts")
+    reason: StorableText = Field(min_length=1, max_length=500, description="why the plan changes (audited)")
+
+
 class Admission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -137,9 +149,7 @@ class Admission(BaseModel):
     spo2_scale: int = Field(default=1, ge=1, le=2)
     date_of_birth: date | None = None
     pregnant: bool = False
-    monitoring_plan: dict[StorableText, Annotated[float, Field(gt=0, le=24 * 28, allow_inf_nan=False)]] = Field(
-        default_factory=dict, description="metric -> expected every N hours"
-    )
+    monitoring_plan: MonitoringPlan = Field(default_factory=dict, description="metric -> expected every N hours")
     admitted_at: datetime | None = None
 
 
@@ -162,7 +172,7 @@ async def admit(body: Admission, pool: DbPool, principal: ClinicalUser, request_
             spo2_scale=body.spo2_scale,
             date_of_birth=body.date_of_birth,
             pregnant=body.pregnant,
-            monitoring_plan=body.monitoring_plan,
+            monitoring_plan={str(m): h for m, h in body.monitoring_plan.items()},
         )
         await record_audit(
             conn,
@@ -174,6 +184,35 @@ async def admit(body: Admission, pool: DbPool, principal: ClinicalUser, request_
             object_id=str(patient_id),
         )
     return Admitted(id=patient_id)
+
+
+@router.put(
+    "/patients/{patient_id}/monitoring-plan",
+    response_model=PlanChange,
+    responses=_NOT_FOUND,
+)
+async def change_plan(
+    patient_id: DbId, body: PlanChange, pool: DbPool, principal: ClinicalUser, request_id: RequestId
+) -> PlanChange:
+    """Replace the patient's monitoring plan; the change (before, after, why) is audited and the patient is
+    evaluated again at once, so a shorter interval can make a measurement overdue now."""
+    async with pool.acquire() as conn, conn.transaction():
+        await ensure_in_scope(conn, principal, patient_id)
+        before = await patient_store.monitoring_plan(conn, patient_id)
+        plan = {str(m): h for m, h in body.monitoring_plan.items()}
+        await patient_store.set_monitoring_plan(conn, patient_id, plan)
+        await record_audit(
+            conn,
+            principal=principal,
+            action="patient.plan_change",
+            request_id=request_id,
+            patient_id=patient_id,
+            object_type="patient",
+            object_id=str(patient_id),
+            detail={"before": before, "after": plan, "reason": body.reason},
+        )
+        await requeue(conn, [patient_id], "plan")
+    return body
 
 
 class Discharge(BaseModel):
