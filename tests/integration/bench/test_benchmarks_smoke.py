@@ -87,3 +87,10 @@ def test_dashboard_smoke_times_the_api_and_a_page_load() -> None:
     assert report["worklist_page"]["median_ms"] > 0
     assert report["news2_chart_api"]["p95_ms"] > 0
     assert report["record_page"]["chart_median_ms"] > 0
+
+
+def test_alert_episodes_smoke_reads_the_demos_alerts() -> None:
+    report = run_bench("bench.alert_episodes", "--minutes", "0.5", "--patients", "8")
+    assert report["patients"] == 8
+    assert report["ran_s"] >= 30
+    assert "state_changes_per_alert_hour_median" in report

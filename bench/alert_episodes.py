@@ -1,0 +1,102 @@
+"""Alert noise on the demo's own ward: how often alerts change state, and how many a stable ward raises.
+
+    python -m bench.alert_episodes [--minutes 30] [--patients 40]
+
+Starts `vward demo` (embedded servers, its simulated ward: wearables every 5 s, deteriorations and device
+faults) on a loopback port and a data directory of its own, lets it run for `--minutes`, then reads every
+alert and its event trail through the API as the demo's admin, and prints one JSON line:
+- alerts opened, by rule family;
+- state changes per open alert per hour (every event after "opened": cleared, returned, worsened, muted,
+  unmuted, reopened ...), median and worst; the issue's target is a median of at most 2 per hour;
+- wavers (a condition back within its episode: counted on the alert, not an event);
+- the outbox's notifications (queued or sent) per alert.
+The demo is stopped by its pid at the end, also on error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.support.platform import VwardProcess, signed_in
+from tests.support.servers import free_port
+
+PASSWORD = "bench-alert-episodes"
+
+
+def _alerts(client: Any) -> list[dict[str, Any]]:
+    alerts, page = [], 1
+    while True:
+        answer = client.get("/api/v1/alerts", params={"page": page, "page_size": 200}).json()
+        alerts += answer["items"]
+        if page * 200 >= answer["total"]:
+            return alerts
+        page += 1
+
+
+def measure(client: Any, now: datetime) -> dict[str, Any]:
+    alerts = [a for a in _alerts(client) if a["patient_id"] is not None]
+    changes_per_hour, families, wavers = [], Counter(), 0
+    for alert in alerts:
+        detail = client.get(f"/api/v1/alerts/{alert['id']}").json()
+        families[alert["rule_id"].split(":")[0]] += 1
+        wavers += alert["wavers"]
+        opened = datetime.fromisoformat(alert["opened_at"])
+        ended = datetime.fromisoformat(alert["resolved_at"]) if alert["resolved_at"] else now
+        hours = max((ended - opened).total_seconds() / 3600, 1 / 60)
+        changes = sum(1 for e in detail["events"] if e["kind"] not in ("opened", "note"))
+        changes_per_hour.append(changes / hours)
+    outbox = client.get("/api/v1/notifications/outbox").json()
+    notifications = outbox["pending"] + outbox["sent"]
+    return {
+        "alerts": len(alerts),
+        "by_rule": dict(families),
+        "state_changes_per_alert_hour_median": round(statistics.median(changes_per_hour), 2) if alerts else 0,
+        "state_changes_per_alert_hour_max": round(max(changes_per_hour), 2) if alerts else 0,
+        "wavers": wavers,
+        "notifications": notifications,
+        "notifications_per_alert": round(notifications / len(alerts), 2) if alerts else 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--patients", type=int, default=40)
+    args = parser.parse_args()
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="vward-bench-episodes-") as tmp:
+        demo = VwardProcess(
+            ["demo", "--port", str(port), "--patients", str(args.patients), "--data-dir", str(Path(tmp) / "ward")],
+            {"VWARD_DEMO_PASSWORD": PASSWORD},
+            Path(tmp) / "demo.log",
+        )
+        demo.start()
+        try:
+            base = f"http://127.0.0.1:{port}"
+            demo.wait_http(f"{base}/healthz", timeout=120)
+            started = time.monotonic()
+            time.sleep(args.minutes * 60)
+            client = signed_in(base, "admin", PASSWORD)
+            result = {
+                "minutes": args.minutes,
+                "patients": args.patients,
+                "load_average_1min": round(os.getloadavg()[0], 1),
+                "ran_s": round(time.monotonic() - started),
+                **measure(client, datetime.now(UTC)),
+            }
+        finally:
+            demo.stop()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
