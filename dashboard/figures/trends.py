@@ -109,7 +109,9 @@ def vital_trends(
                 xanchor="left",
                 yanchor="bottom",
             )
-    figure.update_xaxes(range=[start, end])
+    # A time axis even before its first reading: plotly types an empty subplot's axis as linear, and the
+    # alert markers on it (date strings) then draw at NaN, with console errors and no marker.
+    figure.update_xaxes(type="date", range=[start, end])
     figure.update_layout(
         height=170 * len(TREND_METRICS),
         margin={"l": 60, "r": 20, "t": 50, "b": 30},
@@ -130,6 +132,6 @@ def weight_trend(readings: list[Reading], start: datetime, end: datetime) -> go.
         margin={"l": 60, "r": 20, "t": 50, "b": 30},
         plot_bgcolor="#ffffff",
         font={"color": "#1a1a1a"},
-        xaxis={"range": [start, end]},
+        xaxis={"type": "date", "range": [start, end]},
     )
     return figure

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.support.browser import choose, screenshot, sign_in
+from tests.e2e.support.browser import choose, sign_in
 from tests.e2e.support.dashboard import Platform, serve_platform
 from vward.domain.alerts import Role
 
@@ -43,7 +43,6 @@ def test_admit_bind_and_discharge(platform: Platform, page: Page) -> None:
     page.locator("#device-id").fill(device)
     page.get_by_role("button", name="Bind", exact=True).click()
     expect(page.locator("#device-result")).to_contain_text(f"Device {device} bound to patient {patient_id}")
-    screenshot(page, "admissions")
 
     page.get_by_role("button", name="Unbind").click()
     expect(page.locator("#device-result")).to_contain_text(f"Device {device} unbound from patient {patient_id}")

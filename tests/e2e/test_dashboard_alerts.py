@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.support.browser import screenshot, sign_in
+from tests.e2e.support.browser import sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, serve_platform
 from vward.domain.alerts import Role
 
@@ -38,7 +38,6 @@ def test_the_inbox_lists_open_alerts_by_severity_with_words_and_shapes(platform:
     expect(rows.nth(1)).to_contain_text("▲▲ Medium")
     expect(rows.nth(2)).to_contain_text("▲ Low")
     expect(rows.nth(0).get_by_role("button", name=re.compile("^Snooze"))).to_have_count(0)
-    screenshot(page, "alert-inbox")
 
 
 def test_snoozing_asks_for_a_reason_and_a_length(platform: Platform, page: Page) -> None:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.e2e.support.browser import screenshot, sign_in
+from tests.e2e.support.browser import sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, serve_platform
 from vward.domain.alerts import Role
 
@@ -86,7 +86,6 @@ def test_an_ops_user_edits_previews_and_a_second_publishes_a_rule_change(
 
     page.get_by_role("button", name="Preview alert burden").click()
     expect(page.locator("#ruleset-preview-graph")).to_contain_text("draft against published")
-    screenshot(page, "rule-sets")
 
     reviewer, reviewer_password = platform.user(Role.OPS)
     context = browser.new_context(viewport=VIEWPORT)
@@ -159,7 +158,6 @@ def test_ops_see_the_data_quality_page(platform: Platform, page: Page) -> None:
     sign_in(page, platform.base_url, username, password, path="/dash/data-quality")
     expect(page.get_by_role("heading", name="Data quality")).to_be_visible()
     expect(page.locator("#dq-body")).to_contain_text(re.compile("Rejections|No rejected messages"))
-    screenshot(page, "data-quality")
 
 
 def test_ops_see_the_alert_burden_meter(platform: Platform, page: Page) -> None:
@@ -167,4 +165,3 @@ def test_ops_see_the_alert_burden_meter(platform: Platform, page: Page) -> None:
     sign_in(page, platform.base_url, username, password, path="/dash/burden")
     expect(page.locator("#burden-meter")).to_contain_text("Alerts opened per shift and ward")
     expect(page.locator("#burden-body")).to_contain_text("news2.band")
-    screenshot(page, "alert-burden")

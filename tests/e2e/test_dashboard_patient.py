@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.support.browser import choose, screenshot, sign_in
+from tests.e2e.support.browser import choose, sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, serve_platform
 from vward.domain.alerts import Role
 
@@ -60,7 +60,6 @@ def test_the_patient_view_shows_chart_trends_and_devices(platform: Platform, pag
 
     expect(page.locator("#patient-devices")).to_contain_text("Offline")
     expect(page.locator("#patient-overrides-table")).to_contain_text("COPD: usual saturation 88-92%")
-    screenshot(page, "patient")  # once every panel has loaded
 
 
 def test_acknowledging_an_alert_shows_in_the_timeline_and_the_audit_log(platform: Platform, page: Page) -> None:

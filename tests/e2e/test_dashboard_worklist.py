@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.support.browser import screenshot, sign_in
+from tests.e2e.support.browser import sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, seed_patient, seed_ward, serve_platform
 from vward.domain.alerts import Role
 
@@ -51,7 +51,6 @@ def test_a_clinician_signs_in_and_sees_the_ward_worst_first(platform: Platform, 
     expect(stale.locator("[col-id='devices']")).to_have_text("1 offline")
     expect(page.locator("#worklist-grid .ag-row[row-index='2'] [col-id='red']")).to_have_text("⚠ Red score")
     expect(page).to_have_title("virtual ward")
-    screenshot(page, "worklist")
 
 
 def test_the_worklist_refreshes_without_losing_the_selected_row(platform: Platform, page: Page) -> None:

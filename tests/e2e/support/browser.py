@@ -29,7 +29,8 @@ def sign_in(page: Page, base_url: str, username: str, password: str, path: str =
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Saved for the README: docs/screenshots/<name>.png from every run."""
+    """Saved for the README: docs/screenshots/<name>.png, written only by the soak on the demo's own data
+    (tests/e2e/test_demo_soak.py)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
 
