@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from vward.domain.metrics import SHOWN_UNITS
+
 # RCP chart colours, darkened or lightened so that the text on them passes WCAG AA (4.5:1).
 BAND_STYLE: dict[str, tuple[str, str, str]] = {
     # band: (label, background, text colour)
@@ -92,8 +94,5 @@ def metric_label(metric: str) -> str:
 
 
 # UCUM codes as people write them: the wire says "Cel" and "mm[Hg]", a screen says °C and mmHg.
-UNIT_LABELS = {"Cel": "°C", "mm[Hg]": "mmHg", "/min": "/min", "%": "%", "kg": "kg", "mmol/L": "mmol/L", "1": ""}
-
-
 def unit_label(unit: str) -> str:
-    return UNIT_LABELS.get(unit, unit)
+    return SHOWN_UNITS.get(unit, unit)

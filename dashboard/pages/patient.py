@@ -177,6 +177,12 @@ def alert_timeline(alerts: list[AlertDetail], tz: str, last: AlertOut | None) ->
     return html.Div(cards, id="patient-alert-timeline")
 
 
+def timeline_key(alert: AlertOut) -> tuple[bool, int, float, int]:
+    """Unresolved before resolved, then the most severe, then the newest: a high alert is never below two
+    newer medium ones on the record."""
+    return (alert.state == "resolved", -alert.severity, -alert.opened_at.timestamp(), -alert.id)
+
+
 def episode_notes(alert: AlertDetail) -> list[Any]:
     """One line for a condition that wavered within the episode, instead of a timeline entry per flap."""
     notes = []
@@ -357,10 +363,10 @@ async def chart_panel(ctx: Context, token: str, patient_id: int) -> tuple[Any, A
 
 def register(app: Dash, ctx: Context) -> None:
     async def alerts_with_events(token: str, patient_id: int) -> list[AlertDetail]:
-        """Newest first: a patient's record tells their story; the inbox orders by urgency."""
+        """What needs acting on first (unresolved, worst severity), then the story, newest first."""
         page = await ctx.api.read(token, "/alerts", PAGE, patient_id=patient_id, page_size=ALERTS_SHOWN)
         details = await asyncio.gather(*(ctx.api.read(token, f"/alerts/{a.id}", ALERT) for a in page.items))
-        return sorted(details, key=lambda a: (a.opened_at, a.id), reverse=True)
+        return sorted(details, key=timeline_key)
 
     @app.callback(
         Output("patient-header", "children"),

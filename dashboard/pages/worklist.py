@@ -164,7 +164,7 @@ COLUMNS: list[dict[str, Any]] = [
             "band-low": "params.data.band == 'low'",
         },
     },
-    {"field": "patient", "headerName": "Patient", "width": 150, "cellClass": "patient-link", "pinned": "left"},
+    {"field": "patient", "headerName": "Patient", "width": 175, "cellClass": "patient-link", "pinned": "left"},
     {"field": "red", "headerName": "Red score", "width": 125, "cellClass": "red-flag"},
     {"field": "trend", "headerName": "Last 4 h", "width": 190, "tooltipField": "trend"},
     {"field": "identity", "headerName": "MRN · age", "width": 165},
@@ -251,7 +251,7 @@ def layout(rows: list[dict[str, Any]], wards: list[dict[str, str]], updated: Any
                 id="worklist-grid",
                 columnDefs=COLUMNS,
                 rowData=rows,
-                getRowId="params.data.id",
+                getRowId="String(params.data.id)",  # AG Grid wants a string id
                 defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True},
                 dashGridOptions={
                     "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},

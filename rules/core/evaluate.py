@@ -50,6 +50,11 @@ def _scored(
     return (result if reason is None else values_only(result, reason)), streams
 
 
+def _shown(parameter: str) -> str:
+    """A NEWS2 parameter as a nurse reads it in an alert's title ("Respiratory rate", not respiratory_rate)."""
+    return METRIC_SPECS[Metric(parameter)].display
+
+
 def _stream_values(
     context: EvaluationContext, ruleset: RuleSet, series: Mapping[str, Series]
 ) -> tuple[dict[str, Observation], dict[str, Any]]:
@@ -104,7 +109,7 @@ def _news2(context: EvaluationContext, ruleset: RuleSet, now: datetime, series: 
     if not rules.enabled or not result.applicable:
         return []
     findings = []
-    absent = ", ".join([*result.missing, *(f"{p} (stale)" for p in result.stale)])
+    absent = ", ".join([*map(_shown, result.missing), *(f"{_shown(p)} (stale)" for p in result.stale)])
     if not result.complete:
         findings.append(
             _finding(
@@ -198,7 +203,7 @@ def _thresholds(
                 "override": None if patient_override is None else patient_override.model_dump(mode="json"),
             }
             word = "at or below" if side == "low" else "at or above"
-            title = f"{spec.display} {hit.value:g} {spec.unit} ({word} {hit.bound:g})"
+            title = f"{spec.display} {hit.value:g} {spec.shown_unit} ({word} {hit.bound:g})"
             findings.append(
                 _finding(
                     ruleset,

@@ -41,6 +41,13 @@ class MetricSpec:
     low: float | None = None
     high: float | None = None
 
+    @property
+    def shown_unit(self) -> str:
+        """The unit as people write it ("°C", "mmHg"): UCUM codes stay on the wire and in FHIR."""
+        return SHOWN_UNITS.get(self.unit, self.unit)
+
+
+SHOWN_UNITS = {"Cel": "°C", "mm[Hg]": "mmHg", "1": ""}
 
 # Plausibility ranges are deliberately wide: they reject sensor garbage, not sick patients.
 METRIC_SPECS: dict[Metric, MetricSpec] = {

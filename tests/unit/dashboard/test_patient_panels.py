@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dashboard.pages.patient import AUDIT, NOTES, OVERRIDES, audit_table, devices_panel, notes_list, overrides_table
+from dashboard.pages.patient import (
+    AUDIT,
+    NOTES,
+    OVERRIDES,
+    audit_table,
+    devices_panel,
+    notes_list,
+    overrides_table,
+    timeline_key,
+)
 from tests.unit.dashboard import test_worklist_rows
+from tests.unit.dashboard.builders import NOW as ALERT_NOW
+from tests.unit.dashboard.builders import alert
 from vward.contract.patients import PatientDetail
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -98,3 +109,11 @@ def test_notes_show_author_and_ward_time_in_the_order_given_and_an_empty_record_
     assert "23 Nov 09:30 · nurse-b" in shown
     assert "01 Jul 09:00 · dr-a" in shown  # British Summer Time
     assert "No notes yet." in texts(notes_list([], "Europe/London"))
+
+
+def test_the_records_alerts_put_what_needs_acting_on_first() -> None:
+    high_old = alert(1).model_copy(update={"severity": 3, "opened_at": ALERT_NOW.replace(hour=ALERT_NOW.hour - 2)})
+    medium_new = alert(2).model_copy(update={"severity": 2, "opened_at": ALERT_NOW})
+    resolved_high = alert(3, state="resolved").model_copy(update={"severity": 3, "opened_at": ALERT_NOW})
+    ordered = sorted([medium_new, resolved_high, high_old], key=timeline_key)
+    assert [a.id for a in ordered] == [1, 2, 3]

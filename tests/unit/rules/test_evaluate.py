@@ -67,7 +67,7 @@ def test_stale_parameter_is_missing_data_not_zero(ruleset: RuleSet) -> None:
     assert findings[0].auto_resolve is True
     assert findings[0].reason["stale"] == ["respiratory_rate"]
     assert findings[0].reason["score"] is None
-    assert "respiratory_rate (stale)" in findings[0].title
+    assert "Respiratory rate (stale)" in findings[0].title
 
 
 def test_not_applicable_patient_is_not_scored(ruleset: RuleSet) -> None:
@@ -230,7 +230,7 @@ def test_an_incomplete_set_alerts_as_at_least_the_band_its_known_part_reaches(
     assert news2_findings == {"news2": severity, "news2_incomplete": Severity.LOW}
     news2 = next(f for f in findings if f.rule_id == "news2")
     assert news2.reason["at_least"] == at_least
-    assert news2.title == f"NEWS2 at least {at_least} (temperature missing)"
+    assert news2.title == f"NEWS2 at least {at_least} (Body temperature missing)"
     assert news2.reason["complete"] is False  # never shown as complete
 
 
