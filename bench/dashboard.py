@@ -56,23 +56,23 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def api_latency(base_url: str, token: str, requests: int) -> dict[str, Any]:
+def api_latency(base_url: str, token: str, path: str, requests: int, warm_up: int = 5) -> dict[str, Any]:
+    """`requests` GETs of `path` in sequence after `warm_up` (which warm the pool and the planner)."""
     timings: list[float] = []
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-        for i in range(requests + 5):
+        for i in range(requests + warm_up):
             started = time.perf_counter()
-            response = client.get("/api/v1/patients")
+            response = client.get(path)
             elapsed = (time.perf_counter() - started) * 1000
             response.raise_for_status()
-            if i >= 5:  # the first few warm the pool and the planner
+            if i >= warm_up:
                 timings.append(elapsed)
-            size = len(response.content)
     return {
         "requests": requests,
         "p50_ms": round(statistics.median(timings), 1),
         "p95_ms": round(percentile(timings, 95), 1),
         "max_ms": round(max(timings), 1),
-        "response_kib": round(size / 1024, 1),
+        "response_kib": round(len(response.content) / 1024, 1),
     }
 
 
@@ -144,25 +144,6 @@ async def seed_record_day(pool: Any, patient_id: int) -> None:
         await conn.execute("ANALYZE readings")
 
 
-def chart_latency(base_url: str, token: str, patient_id: int, requests: int) -> dict[str, Any]:
-    """GET /patients/{id}/news2-chart: 24 hourly columns scored on the server from a day of 5-s readings."""
-    timings: list[float] = []
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-        for i in range(requests + 3):
-            started = time.perf_counter()
-            response = client.get(f"/api/v1/patients/{patient_id}/news2-chart")
-            response.raise_for_status()
-            if i >= 3:
-                timings.append((time.perf_counter() - started) * 1000)
-    assert len(response.json()["columns"]) >= 24, "a day of readings must fill the chart"
-    return {
-        "requests": requests,
-        "p50_ms": round(statistics.median(timings), 1),
-        "p95_ms": round(percentile(timings, 95), 1),
-        "max_ms": round(max(timings), 1),
-    }
-
-
 def record_loads(base_url: str, login: dict[str, Any], patient_id: int, loads: int) -> dict[str, Any]:
     """Time from navigation start until the NEWS2 chart and then the trends are drawn, as Playwright sees
     them (its polling included), for the record of the patient with a day of 5-s readings."""
@@ -213,16 +194,20 @@ def main() -> None:
             login = httpx.post(
                 f"{platform.base_url}/api/v1/auth/token", data={"username": username, "password": password}
             ).json()
+            base, token = platform.base_url, login["access_token"]
             result = {
                 "patients": args.patients,
                 "load_average_1min": round(os.getloadavg()[0], 1),
                 "cpus": os.cpu_count(),
-                "worklist_api": api_latency(platform.base_url, login["access_token"], args.requests),
+                "worklist_api": api_latency(
+                    platform.base_url, login["access_token"], "/api/v1/patients", args.requests
+                ),
                 "worklist_page": page_loads(platform.base_url, login, args.loads, args.patients),
             }
             patient_id = platform.fetch("SELECT min(id) AS id FROM patients WHERE ward = $1", platform.ward)[0]["id"]
             platform.run(seed_record_day(platform.pool, patient_id), timeout=600)
-            result["news2_chart_api"] = chart_latency(platform.base_url, login["access_token"], patient_id, 30)
+            chart = f"/api/v1/patients/{patient_id}/news2-chart"
+            result["news2_chart_api"] = api_latency(base, token, chart, 30, warm_up=3)
             result["record_page"] = record_loads(platform.base_url, login, patient_id, args.loads)
     finally:
         asyncio.run(drop_database(name))
