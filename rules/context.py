@@ -39,6 +39,8 @@ async def load_contexts(
     history = await store.history_by_patient(conn, windows)
     devices = await store.devices_by_patient(conn, ids)
     overrides = await overrides_by_patient(conn, ids)
+    concern_window = max(timedelta(minutes=r.patient_concern.window_minutes) for r in rulesets)
+    handled = await store.handled_concerns(conn, ids, now - concern_window)
     return [
         EvaluationContext(
             patient=patients[pid],
@@ -49,6 +51,7 @@ async def load_contexts(
                 for d in devices.get(pid, ())
             ),
             overrides=tuple(overrides.get(pid, ())),
+            handled_concerns=handled.get(pid, frozenset()),
         )
         for pid in ids
     ]

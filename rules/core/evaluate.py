@@ -297,6 +297,8 @@ def _concern(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> lis
         return []
     if now - pressed.measured_at > timedelta(minutes=rule.window_minutes):
         return []
+    if pressed.measured_at in context.handled_concerns:  # one press, one alert: resolved means handled
+        return []
     reason = {"pressed_at": pressed.measured_at.isoformat(), "window_minutes": rule.window_minutes}
     return [
         _finding(

@@ -41,6 +41,8 @@ class EvaluationContext:
     # Optional numeric history per metric, oldest first, up to and including the latest value: replay passes
     # it instead of `history` so long windows cost no Observation objects. Metrics absent here use `latest`.
     series: Mapping[str, Series] | None = None
+    # "I feel unwell" presses whose alert a person has closed: the press raises nothing again.
+    handled_concerns: frozenset[datetime] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,6 +205,22 @@ async def patients_admitted_during(
     return [patient_from_row(r) for r in rows]
 
 
+async def handled_concerns(conn: Conn, patient_ids: list[int], since: datetime) -> dict[int, frozenset[datetime]]:
+    """The "I feel unwell" presses whose alert a person has already closed, per patient: a press raises
+    one alert, never a second one after it was resolved."""
+    rows = await conn.fetch(
+        "SELECT patient_id, (reason->>'pressed_at')::timestamptz AS pressed_at FROM alerts"
+        " WHERE patient_id = ANY($1::bigint[]) AND rule_id = 'patient_concern' AND state = 'resolved'"
+        " AND opened_at >= $2 AND reason ? 'pressed_at'",
+        patient_ids,
+        since,
+    )
+    presses: dict[int, set[datetime]] = defaultdict(set)
+    for r in rows:
+        presses[r["patient_id"]].add(r["pressed_at"])
+    return {pid: frozenset(at) for pid, at in presses.items()}
+
+
 async def devices_by_patient(conn: Conn, patient_ids: list[int]) -> dict[int, list[asyncpg.Record]]:
     """Devices bound now, with status and last sight."""
     rows = await conn.fetch(

@@ -184,3 +184,29 @@ async def test_the_list_is_the_inbox_order_and_a_viewer_is_offered_no_actions(
     news2 = [a for a in page["items"] + rest["items"] if a["rule_id"] == "news2"]
     assert [a["id"] for a in news2] == [high, older, newer]
     assert all(a["allowed_actions"] == [] for a in news2)
+
+
+async def test_a_resolved_concern_is_not_raised_again_by_the_same_press(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    ward = _ward()
+    now = datetime.now(UTC)
+    patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=1), ward=ward)
+    await record_readings(db_pool, patient_id, device_id, {Metric.PATIENT_CONCERN: True}, now - timedelta(minutes=5))
+    worker = RulesWorker(settings, db_pool)
+    await worker.drain()
+    concern = await db_pool.fetchval(
+        "SELECT id FROM alerts WHERE patient_id = $1 AND rule_id = 'patient_concern' AND state = 'open'", patient_id
+    )
+    assert concern is not None
+    async with rules_api(settings, db_pool, Role.CLINICIAN, (ward,)) as api:
+        resolved = await api.post(
+            f"/api/v1/alerts/{concern}/resolve", json={"outcome_code": "reviewed_no_action", "outcome": "phoned"}
+        )
+        assert resolved.status_code == 200, resolved.text
+    await record_readings(db_pool, patient_id, device_id, {Metric.HEART_RATE: 72.0}, now)  # anything new
+    await worker.drain()
+    rows = await db_pool.fetch(
+        "SELECT state FROM alerts WHERE patient_id = $1 AND rule_id = 'patient_concern'", patient_id
+    )
+    assert [r["state"] for r in rows] == ["resolved"]

@@ -51,6 +51,7 @@ def context(
     pathway: Pathway = Pathway.GENERAL,
     scale: int = 1,
     ages: dict[str, float] | None = None,
+    handled_concerns: frozenset[datetime] = frozenset(),
     **patient_changes: Any,
 ) -> EvaluationContext:
     """Latest values (NORMAL unless given, 5 minutes old unless `ages` says otherwise); history may be newer."""
@@ -60,4 +61,11 @@ def context(
     for o in history:
         if o.metric not in latest or latest[o.metric].measured_at < o.measured_at:
             latest[o.metric] = o
-    return EvaluationContext(patient(pathway, scale, **patient_changes), latest, history, devices, overrides)
+    return EvaluationContext(
+        patient(pathway, scale, **patient_changes),
+        latest,
+        history,
+        devices,
+        overrides,
+        handled_concerns=handled_concerns,
+    )

@@ -256,3 +256,12 @@ def test_the_patients_own_plan_makes_a_measurement_overdue_beside_the_rule_sets(
     assert "overdue:plan_systolic_bp" not in {
         f.rule_id for f in evaluate(context(ages={"systolic_bp": minutes_ago}), ruleset, NOW)
     }
+
+
+def test_a_press_whose_alert_was_resolved_raises_nothing_again_but_a_new_press_does(ruleset: RuleSet) -> None:
+    """A resolved "I feel unwell" alert was reopened 60 s later by the same earlier press."""
+    press = obs("patient_concern", True, 30)
+    handled = context(history=(press,), handled_concerns=frozenset({press.measured_at}))
+    assert "patient_concern" not in fired(evaluate(handled, ruleset, NOW))
+    again = context(history=(obs("patient_concern", True, 2),), handled_concerns=frozenset({press.measured_at}))
+    assert fired(evaluate(again, ruleset, NOW))["patient_concern"] is Severity.MEDIUM
