@@ -147,7 +147,7 @@ def register(app: Dash, ctx: Context) -> None:
         except ApiError as exc:
             return no_update, False, no_update, no_update, feedback_for(action, None, exc.detail)
         title = f"{VERBS[action].rstrip('…')}: {alert.title}"
-        return {"action": action, "alert": alert_id}, True, title, about(alert), no_update
+        return {"action": action, "alert": alert_id}, True, title, about(alert), None  # the last notice goes
 
     @app.callback(
         Output("action-modal", "opened", allow_duplicate=True),
@@ -218,10 +218,12 @@ def last_action(version: dict[str, Any] | None, now: datetime) -> AlertOut | Non
 def feedback_for(action: str, done: AlertOut | None, error: str | None, tz: str = "UTC") -> Any:
     """A notice pinned to the bottom of the screen (never scrolled away above the action)."""
     if error or done is None:
-        return dmc.Alert(error, title=f"Could not {action} the alert", color="red", withCloseButton=True)
+        return dmc.Alert(
+            error, title=f"Could not {action} the alert", color="red", variant="filled", withCloseButton=True
+        )
     when = local_time(done.updated_at, tz, "%H:%M")
     text = f"{done.title} for {about(done)}: {DONE[action]} at {when}."
-    return dmc.Alert(text, color="green", withCloseButton=True, id="action-done")
+    return dmc.Alert(text, color="green", variant="filled", withCloseButton=True, id="action-done")
 
 
 def action_frame() -> html.Div:

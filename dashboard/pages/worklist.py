@@ -115,6 +115,7 @@ def worklist_rows(patients: list[PatientSummary], now: datetime, tz: str) -> lis
     return [
         {
             "id": p.id,
+            "row_id": str(p.id),  # AG Grid's row id must be a string (getRowId reads this field)
             "rank": rank,
             "patient": p.display_name,
             "identity": identity_text(p),
@@ -251,7 +252,7 @@ def layout(rows: list[dict[str, Any]], wards: list[dict[str, str]], updated: Any
                 id="worklist-grid",
                 columnDefs=COLUMNS,
                 rowData=rows,
-                getRowId="String(params.data.id)",  # AG Grid wants a string id
+                getRowId="params.data.row_id",  # dash-ag-grid evaluates no calls here: a field, not String()
                 defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True},
                 dashGridOptions={
                     "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
