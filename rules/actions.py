@@ -34,6 +34,7 @@ def snapshot(alert: StoredAlert) -> AlertSnapshot:
         cleared=alert.cleared_at is not None,
         muted=alert.muted_by is not None,
         absent_since=alert.absent_since,
+        title=alert.title,
     )
 
 

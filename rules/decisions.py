@@ -73,11 +73,17 @@ async def _open(conn: Conn, patient_id: int | None, finding: Finding, origin: Or
     return alert
 
 
-# The condition went away (kept, not yet cleared) or came back within the episode (counted as a waver).
-_QUIET: dict[str, Callable[[StoredAlert, datetime], dict[str, Any]]] = {
-    "absent": lambda alert, now: {"absent_since": now},
-    "present": lambda alert, now: {"absent_since": None, "wavers": alert.wavers + 1},
+# The condition went away (kept, not yet cleared), came back within the episode (counted as a waver), or
+# reads otherwise at the same severity (the title and reason follow what is true now).
+_QUIET: dict[str, Callable[[StoredAlert, AlertChange, datetime], dict[str, Any]]] = {
+    "absent": lambda alert, change, now: {"absent_since": now},
+    "present": lambda alert, change, now: {"absent_since": None, "wavers": alert.wavers + 1},
+    "retitle": lambda alert, change, now: {} if change.finding is None else _retitled(change.finding),
 }
+
+
+def _retitled(finding: Finding) -> dict[str, Any]:
+    return {"title": finding.title, "reason": finding.reason}
 
 
 def _columns(
@@ -122,7 +128,7 @@ async def _change(
     conn: Conn, alert: StoredAlert, change: AlertChange, by_rule: dict[str, StoredAlert], origin: Origin, now: datetime
 ) -> StoredAlert:
     if change.kind in _QUIET:  # bookkeeping of one episode: no event, no audit row, no notification
-        return await store.update_alert(conn, alert.id, now, _QUIET[change.kind](alert, now))
+        return await store.update_alert(conn, alert.id, now, _QUIET[change.kind](alert, change, now))
     columns = _columns(alert, change, by_rule, origin, now)
     if columns is None:
         return alert

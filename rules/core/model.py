@@ -74,14 +74,15 @@ class AlertSnapshot:
     cleared: bool = False  # its condition has gone and it waits for a person to close it
     muted: bool = False  # shown under a higher alert of the same patient (inhibition)
     absent_since: datetime | None = None  # its condition has been gone since then, not yet long enough to clear
+    title: str = ""  # as shown; a finding that says it otherwise now retitles it ("retitle")
 
 
 @dataclass(frozen=True, slots=True)
 class AlertChange:
     """One thing to persist: open a new alert, raise severity, resolve by rule, mute... (see rules.core.reconcile)."""
 
-    # "open" | "worsen" | "resolve_by_rule" | "absent" | "present" | "clear_pending" | "returned" | "reopen" |
-    # "mute" | "unmute"
+    # "open" | "worsen" | "retitle" | "resolve_by_rule" | "absent" | "present" | "clear_pending" | "returned" |
+    # "reopen" | "mute" | "unmute"
     # (rules.core.reconcile documents each); alert_id is None for changes to an alert opened in this decision.
     kind: str
     rule_id: str

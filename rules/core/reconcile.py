@@ -3,6 +3,8 @@
 Changes (AlertChange.kind), in the order the service should apply them:
 - "open": a finding with no unresolved alert of its rule (carries the finding, with its policy snapshot).
 - "worsen": the finding is more severe than the alert; severity rises in place, never falls.
+- "retitle": the finding holds at the same severity but says it otherwise now ("NEWS2 at least 9
+  (Respiratory rate missing)" became "NEWS2 15 (high)"): title and reason follow (no event, no notification).
 - "returned": a cleared clinical alert's condition is back.
 - "reopen": a snoozed alert whose snooze has expired, or whose finding is now HIGH (HIGH is never snoozed).
 - "resolve_by_rule": the finding is gone and the alert's rule may auto-resolve (devices, no-data).
@@ -42,6 +44,8 @@ def _still_firing(alert: AlertSnapshot, finding: Finding, now: datetime) -> list
     if finding.severity > alert.severity:
         reason = f"severity {alert.severity.name.lower()} -> {finding.severity.name.lower()}"
         changes.append(AlertChange("worsen", alert.rule_id, finding, alert.id, finding.severity, reason))
+    elif alert.title and finding.title != alert.title:
+        changes.append(AlertChange("retitle", alert.rule_id, finding, alert.id, reason="the finding reads otherwise"))
     if alert.cleared:
         changes.append(AlertChange("returned", alert.rule_id, finding, alert.id, reason="condition is back"))
     elif alert.absent_since is not None:

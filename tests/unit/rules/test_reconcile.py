@@ -193,3 +193,13 @@ def test_without_a_window_a_condition_gone_clears_at_once_and_auto_resolving_rul
     assert kinds(reconcile([device], [], NOW, clear_after=CLEAR_AFTER).changes) == [
         ("resolve_by_rule", "device_offline:d1", 1)
     ]
+
+
+def test_a_finding_that_reads_otherwise_at_the_same_severity_retitles_its_alert() -> None:
+    """An alert opened as "NEWS2 at least 9 (Respiratory rate missing)" said so while the set was complete."""
+    shown = alert("news2", severity=H, title="NEWS2 at least 9 (Respiratory rate missing)")
+    now_complete = Finding("news2", H, "NEWS2 15 (high)", {"score": 15}, False, {"name": "urgent"})
+    (change,) = reconcile([shown], [now_complete], NOW).changes
+    assert (change.kind, change.finding) == ("retitle", now_complete)
+    same = alert("news2", severity=H, title="NEWS2 15 (high)")
+    assert reconcile([same], [now_complete], NOW).changes == ()
