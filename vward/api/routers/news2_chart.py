@@ -1,4 +1,5 @@
-"""One patient's NEWS2 observation chart, scored on the server exactly as the rules worker scores them."""
+"""One patient's NEWS2 observation chart, scored on the server by the rules core (`assess`) with the rule
+set's freshness windows; a stream's cells are its newest sample, not the worker's median (a known gap)."""
 
 from __future__ import annotations
 
