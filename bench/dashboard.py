@@ -24,6 +24,7 @@ import json
 import os
 import statistics
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -76,34 +77,41 @@ def api_latency(base_url: str, token: str, path: str, requests: int, warm_up: in
     }
 
 
-def page_loads(base_url: str, login: dict[str, Any], loads: int, patients: int) -> dict[str, Any]:
-    """Time from navigation start until the first worklist row is painted, signed in as if just now (the
-    session store pre-filled as the sign-in form fills it)."""
+def signed_in_pages(login: dict[str, Any], loads: int, *init_scripts: str) -> Iterator[Page]:
+    """`loads` pages, each in a fresh browser context (cold cache), signed in as if just now (the session
+    store pre-filled as the sign-in form fills it), with `init_scripts` run before the page's own."""
     session = json.dumps(session_from(login))
-    usable: list[float] = []
-    reloaded: list[float] = []
-    seen_by_harness: list[float] = []
-    booted: list[float] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             for _ in range(loads):
                 context = browser.new_context(viewport={"width": 1440, "height": 900})
-                context.add_init_script(f"window.sessionStorage.setItem('session', {json.dumps(session)});")
-                context.add_init_script(ROW_PAINTED)
-                page = context.new_page()
-                page.goto(f"{base_url}/dash/")
-                page.wait_for_selector(FIRST_ROW, timeout=30_000)
-                seen_by_harness.append(page.evaluate("performance.now()"))
-                usable.append(row_painted(page))
-                # When the scripts had run and Dash asked for its layout: the framework's share of the wait.
-                booted.append(page.evaluate(LAYOUT_ANSWERED))
-                rows = page.locator("#worklist-updated").inner_text()
-                page.reload()  # a nurse reloading: the versioned bundles come from the browser's cache
-                reloaded.append(row_painted(page))
+                for script in (f"window.sessionStorage.setItem('session', {json.dumps(session)});", *init_scripts):
+                    context.add_init_script(script)
+                yield context.new_page()
                 context.close()
         finally:
             browser.close()
+
+
+def page_loads(base_url: str, login: dict[str, Any], loads: int, patients: int) -> dict[str, Any]:
+    """Time from navigation start until the first worklist row is painted, signed in as if just now (the
+    session store pre-filled as the sign-in form fills it)."""
+    usable: list[float] = []
+    reloaded: list[float] = []
+    seen_by_harness: list[float] = []
+    booted: list[float] = []
+    rows = ""
+    for page in signed_in_pages(login, loads, ROW_PAINTED):
+        page.goto(f"{base_url}/dash/")
+        page.wait_for_selector(FIRST_ROW, timeout=30_000)
+        seen_by_harness.append(page.evaluate("performance.now()"))
+        usable.append(row_painted(page))
+        # When the scripts had run and Dash asked for its layout: the framework's share of the wait.
+        booted.append(page.evaluate(LAYOUT_ANSWERED))
+        rows = page.locator("#worklist-updated").inner_text()
+        page.reload()  # a nurse reloading: the versioned bundles come from the browser's cache
+        reloaded.append(row_painted(page))
     assert f"{patients} patients" in rows, rows
     return {
         "loads": loads,
@@ -147,24 +155,14 @@ async def seed_record_day(pool: Any, patient_id: int) -> None:
 def record_loads(base_url: str, login: dict[str, Any], patient_id: int, loads: int) -> dict[str, Any]:
     """Time from navigation start until the NEWS2 chart and then the trends are drawn, as Playwright sees
     them (its polling included), for the record of the patient with a day of 5-s readings."""
-    session = json.dumps(session_from(login))
     chart: list[float] = []
     trends: list[float] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            for _ in range(loads):
-                context = browser.new_context(viewport={"width": 1440, "height": 900})
-                context.add_init_script(f"window.sessionStorage.setItem('session', {json.dumps(session)});")
-                page = context.new_page()
-                page.goto(f"{base_url}/dash/patients/{patient_id}")
-                page.wait_for_selector(CHART_PAINTED, state="attached", timeout=60_000)
-                chart.append(page.evaluate("performance.now()"))
-                page.wait_for_selector(TRENDS_PAINTED, state="attached", timeout=60_000)
-                trends.append(page.evaluate("performance.now()"))
-                context.close()
-        finally:
-            browser.close()
+    for page in signed_in_pages(login, loads):
+        page.goto(f"{base_url}/dash/patients/{patient_id}")
+        page.wait_for_selector(CHART_PAINTED, state="attached", timeout=60_000)
+        chart.append(page.evaluate("performance.now()"))
+        page.wait_for_selector(TRENDS_PAINTED, state="attached", timeout=60_000)
+        trends.append(page.evaluate("performance.now()"))
     return {
         "loads": loads,
         "chart_median_ms": round(statistics.median(chart)),

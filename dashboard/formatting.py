@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from vward.domain.metrics import SHOWN_UNITS
-
 # RCP chart colours, darkened or lightened so that the text on them passes WCAG AA (4.5:1).
 BAND_STYLE: dict[str, tuple[str, str, str]] = {
     # band: (label, background, text colour)
@@ -91,8 +89,3 @@ METRIC_LABELS = {
 
 def metric_label(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
-
-
-# UCUM codes as people write them: the wire says "Cel" and "mm[Hg]", a screen says °C and mmHg.
-def unit_label(unit: str) -> str:
-    return SHOWN_UNITS.get(unit, unit)

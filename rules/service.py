@@ -13,7 +13,7 @@ import yaml
 
 from rules.actions import snapshot
 from rules.context import load_contexts
-from rules.core.evaluate import evaluate, score_news2
+from rules.core.evaluate import evaluate_scored
 from rules.core.model import Decision, EvaluationContext, Finding
 from rules.core.news2 import News2Result
 from rules.core.reconcile import reconcile
@@ -152,11 +152,11 @@ def plan_patient(
     """No I/O: the patient's NEWS2 and the reconciled alert changes against the `alerts` already open."""
     rules = live.published.rules
     active = frozenset(a.rule_id for a in alerts)
-    findings = evaluate(context, rules, now, active=active)
+    findings, score = evaluate_scored(context, rules, now, active=active)
     if stalled:
         findings = inhibit_no_data(findings, active)
     decision = reconcile([snapshot(a) for a in alerts], findings, now, clear_after=rules.clear_after())
-    return PatientPlan(context, score_row(score_news2(context, rules, now)), alerts, decision)
+    return PatientPlan(context, score_row(score), alerts, decision)
 
 
 async def _save_scores(

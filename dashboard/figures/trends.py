@@ -9,7 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.formatting import metric_label, unit_label
+from dashboard.formatting import metric_label
 from vward.contract.alerts import AlertOut
 from vward.contract.patients import Reading, ScoreRange, VitalBucket, VitalSeries
 from vward.domain.metrics import METRIC_SPECS, Metric
@@ -83,7 +83,7 @@ def vital_trends(
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.03,
-        subplot_titles=[f"{metric_label(m)} ({unit_label(METRIC_SPECS[m].unit)})" for m in TREND_METRICS],
+        subplot_titles=[f"{metric_label(m)} ({METRIC_SPECS[m].shown_unit})" for m in TREND_METRICS],
     )
     step = timedelta(minutes=vitals.step_minutes)
     shapes: list[dict[str, Any]] = []

@@ -5,6 +5,7 @@ Shared by the live worker, preview/backtest (rules.core.replay) and the golden t
   alert keeps firing until the value is back inside by the margin); nothing else depends on it.
 - `trends`: trend findings to reuse instead of running the trend rules, whose outcome depends only on the
   trend metrics' series (replay passes them between new trend values); None (the default) runs them.
+- `evaluate_scored(...) -> (findings, News2Result)`: the same, with the score it rests on (the worker).
 - `score_news2(context, ruleset, now) -> News2Result`: the score for the triage list (not applicable
   for under-16s and pregnancy, incomplete when a parameter is missing or older than its window).
 
@@ -100,12 +101,12 @@ def _finding(
     return Finding(rule_id, severity, title, reason, auto_resolve, ruleset.policy_snapshot(severity, policy))
 
 
-def _news2(context: EvaluationContext, ruleset: RuleSet, now: datetime, series: Mapping[str, Series]) -> list[Finding]:
+def _news2(ruleset: RuleSet, scored: tuple[News2Result, dict[str, Any]]) -> list[Finding]:
     """The band alert, and for an incomplete set the gap. A missing parameter can only add points, so an
     incomplete set whose known parameters already reach a band alerts as at least that band ("NEWS2 at
     least 7 (temperature missing)"): a gap in the data never lowers an escalation."""
     rules = ruleset.news2
-    result, streams = _scored(context, ruleset, now, series)
+    result, streams = scored
     if not rules.enabled or not result.applicable:
         return []
     findings = []
@@ -322,13 +323,27 @@ def evaluate(
     trends: Sequence[Finding] | None = None,
 ) -> list[Finding]:
     """Every finding that holds for this patient at `now`, in a stable order (by rule id)."""
+    return evaluate_scored(context, ruleset, now, active=active, trends=trends)[0]
+
+
+def evaluate_scored(
+    context: EvaluationContext,
+    ruleset: RuleSet,
+    now: datetime,
+    *,
+    active: frozenset[str] = frozenset(),
+    trends: Sequence[Finding] | None = None,
+) -> tuple[list[Finding], News2Result]:
+    """`evaluate` and the NEWS2 score it rests on, computed once: the worker stores the score beside the
+    findings (scoring a stream means medians over its window, not worth doing twice per evaluation)."""
     series = _series(context)
+    scored = _scored(context, ruleset, now, series)
     findings = [
-        *_news2(context, ruleset, now, series),
+        *_news2(ruleset, scored),
         *_thresholds(context, ruleset, now, active, series),
         *(_trends(context, ruleset, series) if trends is None else trends),
         *_plans(context, ruleset, now),
         *_devices(context, ruleset, now),
         *_concern(context, ruleset, now),
     ]
-    return sorted(findings, key=lambda f: f.rule_id)
+    return sorted(findings, key=lambda f: f.rule_id), scored[0]

@@ -311,6 +311,9 @@ class RuleSet(_Strict):
     pathways: dict[Pathway, PathwayTemplate] = {}
     # Derived once per rule set: evaluation asks for them on every patient, replay millions of times.
     _pathway_rules: dict[Pathway, PathwayRules] = PrivateAttr(default_factory=dict)
+    _overdue_plans: dict[tuple[Pathway, tuple[tuple[Metric, float], ...]], list[OverduePlan]] = PrivateAttr(
+        default_factory=dict
+    )
     _policies: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -378,11 +381,15 @@ class RuleSet(_Strict):
     def overdue_plans(self, patient: Patient) -> list[OverduePlan]:
         """The pathway's overdue rules and, beside them, one per entry of the patient's own monitoring plan
         (rule id `overdue:plan_<metric>`): "blood pressure every 4 h" is overdue after 4 h."""
-        own = [
-            OverduePlan(name=f"plan_{metric}", metrics=[metric], every_hours=hours)
-            for metric, hours in patient.monitoring_plan
-        ]
-        return [*self.for_pathway(patient.pathway).overdue, *own]
+        key = (patient.pathway, patient.monitoring_plan)  # built once per kind of plan, not per evaluation
+        cached = self._overdue_plans.get(key)
+        if cached is None:
+            own = [
+                OverduePlan(name=f"plan_{metric}", metrics=[metric], every_hours=hours)
+                for metric, hours in patient.monitoring_plan
+            ]
+            cached = self._overdue_plans[key] = [*self.for_pathway(patient.pathway).overdue, *own]
+        return cached
 
     def policy_snapshot(self, severity: Severity, policy_name: str | None = None) -> dict[str, Any]:
         """The policy copied into a finding, so editing the rule set never changes a running escalation."""

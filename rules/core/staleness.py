@@ -1,6 +1,7 @@
 """No-data rules: readings overdue against the monitoring plan, devices offline, batteries running low.
 
 Public API (each returns the evidence dict when the rule fires, else None):
+- `is_overdue(last, admitted_at, due_after, now)`: the rule's test on its own (the worklist uses it too).
 - `overdue(plan, latest, admitted_at, now)`: none of the plan's metrics measured within `every_hours` plus
   grace; before the first reading the clock runs from admission.
 - `offline(device, offline_after, now)`: the device said it is offline, or has not been seen for too long.
@@ -22,13 +23,19 @@ def _minutes(span: timedelta) -> float:
     return round(span.total_seconds() / 60, 1)
 
 
+def is_overdue(last: datetime | None, admitted_at: datetime, due_after: timedelta, now: datetime) -> bool:
+    """The overdue rule itself, shared by the alert and the worklist's "overdue": older than `due_after`
+    (exactly at it is not yet overdue), the clock running from admission before the first reading."""
+    return now - (last or admitted_at) > due_after
+
+
 def overdue(
     plan: OverduePlan, latest: Mapping[str, Observation], admitted_at: datetime, now: datetime
 ) -> dict[str, Any] | None:
     times = [latest[m].measured_at for m in plan.metrics if m in latest]
     last = max(times, default=None)
     since = last or admitted_at
-    if now - since <= plan.due_after():
+    if not is_overdue(last, admitted_at, plan.due_after(), now):
         return None
     return {
         "metrics": [str(m) for m in plan.metrics],

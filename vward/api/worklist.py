@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from rules.core.news2 import Band, band_for
+from rules.core.staleness import is_overdue
 from rules.core.triage import TriageFacts, triage_key
 from vward.contract.patients import ParameterAge, PatientSummary, TrendDirection
 from vward.domain.alerts import Severity
@@ -94,11 +95,11 @@ def overdue_metrics(
     plan: Mapping[str, float], measured: Mapping[str, datetime], admitted_at: datetime, now: datetime
 ) -> list[str]:
     """Metrics of the patient's monitoring plan (every N hours) not measured within N hours, counting from
-    admission for one never measured."""
+    admission for one never measured: the test the rules' `overdue:plan_<metric>` alerts use."""
     return sorted(
         metric
         for metric, hours in plan.items()
-        if now - max(measured.get(metric, admitted_at), admitted_at) > timedelta(hours=hours)
+        if is_overdue(measured.get(metric), admitted_at, timedelta(hours=hours), now)
     )
 
 
