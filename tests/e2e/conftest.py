@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.e2e.support.browser import chromium
 
 DEFAULT_VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
+# Dash answers a page's callbacks after its scripts boot: seconds on a quiet machine, several times that with
+# both cores busy. Assertions wait this long (Playwright's 5 s default is tight for that), never sleep.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
