@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from vward.storage.evaluation import EVAL_CHANNEL
 from vward.storage.pool import Conn
 
 
@@ -35,7 +36,10 @@ async def touch_devices(conn: Conn, seen: Mapping[str, datetime]) -> None:
 
 
 async def apply_statuses(conn: Conn, updates: Sequence[StatusUpdate]) -> set[str]:
-    """Apply the latest update per device (older ones are ignored); returns the ids of unknown devices."""
+    """Apply the latest update per device (older ones are ignored); returns the ids of unknown devices.
+
+    A status that changes a device's online state or battery queues its admitted patient as 'urgent' at
+    once, so a Last Will or a flat battery is judged now, not at the next periodic re-evaluation."""
     latest: dict[str, StatusUpdate] = {}
     for u in updates:
         if u.device_id not in latest or latest[u.device_id].received_at <= u.received_at:
@@ -43,16 +47,39 @@ async def apply_statuses(conn: Conn, updates: Sequence[StatusUpdate]) -> set[str
     if not latest:
         return set()
     ordered = [latest[i] for i in sorted(latest)]
-    rows = await conn.fetch(
-        "WITH v AS (SELECT * FROM unnest($1::text[], $2::boolean[], $3::smallint[], $4::timestamptz[])"
-        " AS v(id, online, battery, at)),"
-        " upd AS (UPDATE devices d SET online = v.online, battery = coalesce(v.battery, d.battery), status_at = v.at,"
-        " last_seen_at = greatest(d.last_seen_at, v.at)"
-        " FROM v WHERE d.id = v.id AND (d.status_at IS NULL OR d.status_at <= v.at))"
-        " SELECT v.id FROM v WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.id = v.id)",
+    row = await conn.fetchrow(
+        _APPLY_STATUSES,
         [u.device_id for u in ordered],
         [u.online for u in ordered],
         [u.battery for u in ordered],
         [u.received_at for u in ordered],
     )
-    return {r["id"] for r in rows}
+    if row["queued"]:
+        await conn.execute("SELECT pg_notify($1, '')", EVAL_CHANNEL)
+    return set(row["unknown"])
+
+
+# `old` reads the rows as they were before this statement, so `changed` compares before with after.
+_APPLY_STATUSES = """
+WITH v AS (
+    SELECT * FROM unnest($1::text[], $2::boolean[], $3::smallint[], $4::timestamptz[]) AS v(id, online, battery, at)
+),
+upd AS (
+    UPDATE devices d SET online = v.online, battery = coalesce(v.battery, d.battery), status_at = v.at,
+        last_seen_at = greatest(d.last_seen_at, v.at)
+    FROM v, devices old
+    WHERE d.id = v.id AND old.id = d.id AND (d.status_at IS NULL OR d.status_at <= v.at)
+    RETURNING d.id,
+        old.online IS DISTINCT FROM v.online OR old.battery IS DISTINCT FROM coalesce(v.battery, old.battery) AS changed
+), queued AS (
+    INSERT INTO eval_queue (patient_id, reason)
+    SELECT DISTINCT b.patient_id, 'urgent' FROM upd JOIN device_bindings b ON b.device_id = upd.id
+    JOIN patients p ON p.id = b.patient_id
+    WHERE upd.changed AND upper_inf(b.valid) AND p.discharged_at IS NULL
+    ORDER BY b.patient_id
+    ON CONFLICT DO NOTHING
+    RETURNING patient_id
+)
+SELECT ARRAY(SELECT v.id FROM v WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.id = v.id)) AS unknown,
+       (SELECT count(*) FROM queued) AS queued
+"""

@@ -189,3 +189,23 @@ async def test_readings_for_a_patient_queued_by_a_tick_jump_the_tick_backlog(
     await record_readings(db_pool, patient_id, device_id, NEWS2_SIX, now, notify=False)  # ON CONFLICT DO NOTHING
     reason = await db_pool.fetchval("SELECT reason FROM eval_queue WHERE patient_id = $1", patient_id)
     assert reason == "readings"
+
+
+async def test_a_quiet_patient_is_re_evaluated_within_the_promised_cadence(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """docs/performance.md promises time-based rules (offline, overdue, stale) are judged at most
+    rules_reeval_s + rules_tick_s after they fall due: a tick re-queues a patient once its last evaluation is
+    older than rules_reeval_s, and not before."""
+    clock = Clock(datetime.now(UTC))
+    patient_id, device_id = await admitted_patient(db_pool, clock.now - timedelta(hours=1))
+    await record_readings(db_pool, patient_id, device_id, NEWS2_SIX, clock.now)
+    await RulesWorker(settings, db_pool, clock=clock).drain()
+    evaluated = clock.now
+    timers = TimerLoop(settings, db_pool, clock=clock)
+    queued = "SELECT reason FROM eval_queue WHERE patient_id = $1"
+
+    await timers.requeue_quiet(evaluated + timedelta(seconds=settings.rules_reeval_s - 1))
+    assert await db_pool.fetchval(queued, patient_id) is None
+    await timers.requeue_quiet(evaluated + timedelta(seconds=settings.rules_reeval_s + 1))
+    assert await db_pool.fetchval(queued, patient_id) == "tick"
