@@ -20,6 +20,21 @@ SEVERITY_NAMES = {0: "Info", 1: "Low", 2: "Medium", 3: "High"}
 SEVERITY_COLOURS = {0: "#4a4a4a", 1: "#1c3faa", 2: "#8a3300", 3: "#b71c1c"}
 
 
+DEVICE_KINDS = {
+    "patch": "Wearable patch",
+    "oximeter": "Pulse oximeter",
+    "bp_cuff": "Blood pressure cuff",
+    "thermometer": "Thermometer",
+    "scale": "Scale",
+    "patient_app": "Patient app",
+}
+
+
+def device_kind(kind: str) -> str:
+    """A device kind as people say it ("Blood pressure cuff", not bp_cuff); an unknown kind as sent."""
+    return DEVICE_KINDS.get(kind, kind)
+
+
 def band_label(band: str | None) -> str:
     return BAND_STYLE.get(band or "", NO_BAND)[0]
 

@@ -11,13 +11,21 @@ from ingest.core.rejections import Reason, Rejection
 from ingest.inbox import Delivery
 from vward.domain.readings import Reading
 from vward.storage.dead_letter import DeadLetter
-from vward.storage.devices import StatusUpdate
+from vward.storage.devices import ClockUpdate, StatusUpdate
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     delivery: Delivery
     decoded: Decoded
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Entries committed together, with the device clock judgements that changed while they were decoded."""
+
+    entries: Sequence[Entry]
+    clocks: Sequence[ClockUpdate] = ()
 
 
 def decode(prefix: str, delivery: Delivery) -> Entry:

@@ -19,12 +19,15 @@ from datetime import UTC, datetime
 import asyncpg
 
 from ingest import metrics
-from ingest.batch import Entry, confirmations, decode, reading_count
+from ingest.batch import Batch, Entry, confirmations, decode, reading_count
+from ingest.clocks import Clocks
+from ingest.core.backoff import backoff_delay
 from ingest.core.topics import subscription
 from ingest.inbox import Inbox
 from ingest.mqtt import MqttEdge
 from ingest.writer import BatchWriter, Committed
 from vward.settings import Settings
+from vward.storage.devices import clock_judgements
 from vward.storage.partitions import ensure_partitions
 from vward.storage.pool import DATABASE_UNAVAILABLE
 
@@ -34,7 +37,7 @@ PARTITION_INTERVAL_S = 3600.0
 PARTITION_RETRY_S = 60.0
 _IDLE_WAIT_S = 0.25  # how often an idle collector looks at the stop flag
 
-Batches = asyncio.Queue[list[Entry] | None]  # None: no more batches
+Batches = asyncio.Queue[Batch | None]  # None: no more batches
 
 
 class IngestService:
@@ -86,21 +89,41 @@ class IngestService:
             self._edge = None
 
     async def _collect(self, inbox: Inbox, out: Batches, stop: asyncio.Event, committers: int) -> None:
+        clocks = await self._resume_clocks(stop)
         while not stop.is_set():
             await inbox.wait(_IDLE_WAIT_S)
             if len(inbox):
-                await out.put(await self._fill(inbox, stop))
+                entries = await self._fill(inbox, stop, clocks)
+                await out.put(Batch(entries, clocks.take_changes()))
             metrics.INBOX.set(len(inbox))
         left = len(inbox)  # drain what arrived before the stop; later arrivals stay with the broker
         prefix = self._settings.mqtt_topic_prefix
         while left > 0:
             taken = inbox.take(min(left, self._settings.ingest_batch_rows))
             left -= len(taken)
-            await out.put([decode(prefix, d) for d in taken])
+            entries = [clocks.correct(decode(prefix, d)) for d in taken]
+            await out.put(Batch(entries, clocks.take_changes()))
         for _ in range(committers):
             await out.put(None)
 
-    async def _fill(self, inbox: Inbox, stop: asyncio.Event) -> list[Entry]:
+    async def _resume_clocks(self, stop: asyncio.Event) -> Clocks:
+        """The device clock corrections in force, before the first batch is decoded (a database outage at
+        start is waited out: messages wait in the inbox and at the broker, unacknowledged)."""
+        attempt = 0
+        while True:
+            try:
+                async with self._pool.acquire() as conn:
+                    return Clocks(await clock_judgements(conn))
+            except DATABASE_UNAVAILABLE as e:
+                if stop.is_set():
+                    return Clocks({})  # nothing will be committed: the drain's batches wait out the outage
+                delay = backoff_delay(attempt, 0.5, cap=5.0)
+                log.warning("device clocks not loaded (%s); retrying in %.1fs", type(e).__name__, delay)
+                attempt += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+
+    async def _fill(self, inbox: Inbox, stop: asyncio.Event, clocks: Clocks) -> list[Entry]:
         """One batch: until it holds ingest_batch_rows readings or ingest_batch_ms have passed."""
         s = self._settings
         prefix = s.mqtt_topic_prefix
@@ -109,7 +132,7 @@ class IngestService:
         rows = 0
         while True:
             for delivery in inbox.take(max(1, s.ingest_batch_rows - rows)):
-                entry = decode(prefix, delivery)
+                entry = clocks.correct(decode(prefix, delivery))
                 entries.append(entry)
                 rows += max(1, reading_count(entry))
             remaining = deadline - time.monotonic()
@@ -125,12 +148,12 @@ class IngestService:
 
         writer = BatchWriter(self._pool)
         try:
-            while (entries := await batches.get()) is not None:
+            while (batch := await batches.get()) is not None:
                 started = time.monotonic()
-                if await writer.write(entries, stop, acknowledge):
+                if await writer.write(batch, stop, acknowledge):
                     took = time.monotonic() - started
                     metrics.BATCH_SECONDS.observe(took)
-                    log.debug("committed %d messages in %.1f ms", len(entries), took * 1000)
+                    log.debug("committed %d messages in %.1f ms", len(batch.entries), took * 1000)
         finally:
             await writer.close()
 

@@ -15,6 +15,7 @@ import asyncpg
 
 from ingest import metrics
 from ingest.batch import (
+    Batch,
     Entry,
     dead_letter,
     decode_rejections,
@@ -27,7 +28,7 @@ from ingest.core.backoff import backoff_delay
 from ingest.core.rejections import Reason, Rejection
 from ingest.core.skew import FUTURE
 from vward.storage.dead_letter import insert_dead_letters
-from vward.storage.devices import apply_statuses, touch_devices
+from vward.storage.devices import ClockUpdate, apply_statuses, record_clocks, touch_devices
 from vward.storage.readings import insert_staged, prepare_staging, resolve_patients, stage
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,13 @@ class BatchWriter:
         self._conn: asyncpg.pool.PoolConnectionProxy | None = None
         self._rng = random.Random()  # jitter, not security
 
-    async def write(self, entries: Sequence[Entry], stop: asyncio.Event, on_commit: OnCommit) -> bool:
-        """Commit `entries` (calling `on_commit` per committed part); False if stopped during an outage."""
+    async def write(self, batch: Batch, stop: asyncio.Event, on_commit: OnCommit) -> bool:
+        """Commit the batch (calling `on_commit` per committed part); False if stopped during an outage."""
+        entries = batch.entries
         attempt = 0
         while True:
             try:
-                await self._write_or_bisect(entries, on_commit)
+                await self._write_or_bisect(entries, batch.clocks, on_commit)
                 return True
             except Exception as e:
                 if not is_transient(e):
@@ -90,9 +92,12 @@ class BatchWriter:
             await self._pool.release(self._conn)
             self._conn = None
 
-    async def _write_or_bisect(self, entries: Sequence[Entry], on_commit: OnCommit) -> None:
+    async def _write_or_bisect(
+        self, entries: Sequence[Entry], clocks: Sequence[ClockUpdate], on_commit: OnCommit
+    ) -> None:
+        """Clock judgements go with every part (writing one twice is harmless: newest wins)."""
         try:
-            on_commit(await self._commit(entries))
+            on_commit(await self._commit(entries, clocks))
             return
         except Exception as e:
             if is_transient(e):
@@ -102,11 +107,11 @@ class BatchWriter:
             log.error("database refused a batch of %d messages (%s); isolating", len(entries), type(e).__name__)
             if len(entries) > 1:
                 half = len(entries) // 2
-                await self._write_or_bisect(entries[:half], on_commit)
-                await self._write_or_bisect(entries[half:], on_commit)
+                await self._write_or_bisect(entries[:half], clocks, on_commit)
+                await self._write_or_bisect(entries[half:], clocks, on_commit)
                 return
         try:
-            on_commit(await self._commit(entries, refused=True))
+            on_commit(await self._commit(entries, (), refused=True))
         except Exception as e:
             if is_transient(e):
                 raise
@@ -114,7 +119,9 @@ class BatchWriter:
             log.error("a message could not be stored even as a dead letter (%s); acknowledging it", type(e).__name__)
             on_commit(Committed(entries, {}, 0, 0))
 
-    async def _commit(self, entries: Sequence[Entry], *, refused: bool = False) -> Committed:
+    async def _commit(
+        self, entries: Sequence[Entry], clocks: Sequence[ClockUpdate], *, refused: bool = False
+    ) -> Committed:
         """One transaction; `refused` dead-letters every entry (the database would not take it)."""
         conn = await self._connection()
         if refused:
@@ -134,6 +141,7 @@ class BatchWriter:
                 rejections |= unknown_status_devices(entries, await apply_statuses(conn, updates))
             await insert_dead_letters(conn, [dead_letter(entries[seq], r) for seq, r in sorted(rejections.items())])
             await touch_devices(conn, last_seen(entries))
+            await record_clocks(conn, clocks)
         accepted = sum(1 for seq, _ in readings if seq not in rejections)
         return Committed(entries, rejections, accepted, inserted)
 

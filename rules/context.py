@@ -4,7 +4,9 @@ baseline never loads 7 days of SpO2."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from rules.core.model import DeviceStatus, EvaluationContext
 from rules.core.ruleset import RuleSet
@@ -22,6 +24,22 @@ def merged_lookbacks(rulesets: list[RuleSet], patient: Patient) -> dict[str, tim
         for metric, span in lookbacks(patient, ruleset).items():
             merged[metric] = max(merged.get(metric, timedelta(0)), span)
     return merged
+
+
+_MS = timedelta(milliseconds=1)
+
+
+def _device(row: Mapping[str, Any]) -> DeviceStatus:
+    estimate = row["clock_estimate_ms"]
+    return DeviceStatus(
+        row["id"],
+        row["kind"],
+        row["online"],
+        row["battery"],
+        row["last_seen_at"],
+        None if estimate is None else estimate * _MS,
+        row["clock_correction_ms"] * _MS,
+    )
 
 
 async def load_contexts(
@@ -46,10 +64,7 @@ async def load_contexts(
             patient=patients[pid],
             latest=latest.get(pid, {}),
             history=tuple(history.get(pid, ())),
-            devices=tuple(
-                DeviceStatus(d["id"], d["kind"], d["online"], d["battery"], d["last_seen_at"])
-                for d in devices.get(pid, ())
-            ),
+            devices=tuple(_device(d) for d in devices.get(pid, ())),
             overrides=tuple(overrides.get(pid, ())),
             handled_concerns=handled.get(pid, frozenset()),
         )

@@ -17,7 +17,7 @@ from dashboard.context import Context
 from dashboard.errors import failure_notice, log_failure
 from dashboard.figures.news2_chart import news2_chart
 from dashboard.figures.trends import TREND_METRICS, vital_trends, weight_trend
-from dashboard.formatting import DAY_TIME, ago, local_time, metric_label, severity_name
+from dashboard.formatting import DAY_TIME, ago, device_kind, local_time, metric_label, severity_name
 from dashboard.pages.alerts import PAGE
 from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text, identity_text, news2_text
 from dashboard.routing import Route
@@ -212,7 +212,7 @@ def devices_panel(detail: PatientDetail, tz: str, now: datetime) -> Any:
         html.Tr(
             [
                 html.Td(d.id),
-                html.Td(d.kind),
+                html.Td(device_kind(d.kind)),
                 html.Td({True: "Online", False: "Offline", None: "Unknown"}[d.online]),
                 html.Td("—" if d.battery is None else f"{d.battery}%"),
                 html.Td(ago(d.last_seen_at, now)),

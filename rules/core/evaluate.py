@@ -10,7 +10,8 @@ Shared by the live worker, preview/backtest (rules.core.replay) and the golden t
   for under-16s and pregnancy, incomplete when a parameter is missing or older than its window).
 
 Rule ids: "news2", "news2_incomplete", "threshold:<metric>:<low|high>", "trend:<name>", "overdue:<name>",
-"device_offline:<device_id>", "battery_low:<device_id>", "patient_concern", "override_review:<metric>".
+"device_offline:<device_id>", "battery_low:<device_id>", "clock_skew:<device_id>", "patient_concern",
+"override_review:<metric>".
 Every finding carries its reason (values, thresholds, ages), `auto_resolve` and a copy of its escalation policy.
 """
 
@@ -26,7 +27,7 @@ from rules.core.model import EvaluationContext, Finding, Series
 from rules.core.news2 import News2Result, applicability, assess, score_parameter, values_only
 from rules.core.overrides import sort_overrides
 from rules.core.ruleset import RuleSet
-from rules.core.staleness import battery_low, offline, overdue
+from rules.core.staleness import battery_low, clock_skewed, offline, overdue
 from rules.core.streams import summarise
 from rules.core.thresholds import SIDES, apply_override, breach, threshold_rule_id
 from rules.core.trends import trend
@@ -288,7 +289,28 @@ def _devices(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> lis
                     policy=rules.escalation,
                 )
             )
+        skew = clock_skewed(device, timedelta(seconds=rules.clock_skew_after_seconds))
+        if skew is not None:
+            findings.append(
+                _finding(
+                    ruleset,
+                    f"clock_skew:{device.device_id}",
+                    rules.clock_skew_severity,
+                    _skew_title(device.device_id, skew["offset_seconds"]),
+                    skew,
+                    auto_resolve=rules.auto_resolve,
+                    policy=rules.escalation,
+                )
+            )
     return findings
+
+
+def _skew_title(device_id: str, offset_seconds: float) -> str:
+    minutes = round(abs(offset_seconds) / 60)
+    span = f"{minutes} min" if minutes else f"{abs(offset_seconds):.0f} s"
+    if offset_seconds > 0:
+        return f"Device {device_id} clock {span} fast: reading times corrected"
+    return f"Device {device_id} readings arrive {span} late: clock slow or link delayed"
 
 
 def _concern(context: EvaluationContext, ruleset: RuleSet, now: datetime) -> list[Finding]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from vward.domain.alerts import AlertState, Severity
@@ -27,6 +27,8 @@ class DeviceStatus:
     online: bool | None
     battery: int | None
     last_seen_at: datetime | None
+    clock_estimate: timedelta | None = None  # how far its clock runs ahead (< 0: behind or delayed); None: in sync
+    clock_correction: timedelta = timedelta(0)  # what ingest subtracts from its times (ingest.core.clock)
 
 
 @dataclass(frozen=True, slots=True)

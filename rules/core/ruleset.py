@@ -243,12 +243,15 @@ class OverduePlan(_Strict):
 
 
 class DeviceRules(_Strict):
-    """Rule ids `device_offline:<device_id>` and `battery_low:<device_id>`; machines may auto-resolve."""
+    """Rule ids `device_offline:<device_id>`, `battery_low:<device_id>` and `clock_skew:<device_id>` (a device
+    clock ahead or behind by more than `clock_skew_after_seconds`: for ops); machines may auto-resolve."""
 
     offline_after_minutes: int = Field(default=60, gt=0)
     offline_severity: SeverityName = Severity.LOW
     battery_low_below: int = Field(default=20, ge=0, le=100)
     battery_severity: SeverityName = Severity.LOW
+    clock_skew_after_seconds: int = Field(default=60, ge=30)
+    clock_skew_severity: SeverityName = Severity.LOW
     auto_resolve: bool = True
     escalation: str | None = None
 

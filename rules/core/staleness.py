@@ -6,6 +6,7 @@ Public API (each returns the evidence dict when the rule fires, else None):
   grace; before the first reading the clock runs from admission.
 - `offline(device, offline_after, now)`: the device said it is offline, or has not been seen for too long.
 - `battery_low(device, below)`: battery under the rule set's percentage.
+- `clock_skewed(device, beyond)`: the device's clock runs ahead or behind by more than `beyond`.
 """
 
 from __future__ import annotations
@@ -57,6 +58,21 @@ def offline(device: DeviceStatus, offline_after: timedelta, now: datetime) -> di
         "last_seen_at": None if device.last_seen_at is None else device.last_seen_at.isoformat(),
         "silent_minutes": None if silent is None else _minutes(silent),
         "offline_after_minutes": _minutes(offline_after),
+    }
+
+
+def clock_skewed(device: DeviceStatus, beyond: timedelta) -> dict[str, Any] | None:
+    """Ahead: its times are corrected, but the clock needs setting. Behind: its readings reach the platform
+    late, or its clock is slow (one-way times cannot tell which); they keep their times and look old."""
+    estimate = device.clock_estimate
+    if estimate is None or abs(estimate) <= beyond:
+        return None
+    return {
+        "device_id": device.device_id,
+        "kind": device.kind,
+        "offset_seconds": round(estimate.total_seconds(), 1),
+        "corrected_seconds": round(device.clock_correction.total_seconds(), 1),
+        "beyond_seconds": round(beyond.total_seconds(), 1),
     }
 
 

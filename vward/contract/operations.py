@@ -1,6 +1,6 @@
-"""Platform operations as the API serves them to ops: refused messages (dead letters) and the alert-burden
-meter. Neither carries a name, MRN or reading: a dead letter comes without its raw payload, and the burden
-names patients by database id only."""
+"""Platform operations as the API serves them to ops: refused messages (dead letters), device clocks and
+the alert-burden meter. None carries a name, MRN or reading: a dead letter comes without its raw payload,
+and the burden names patients by database id only."""
 
 from __future__ import annotations
 
@@ -17,6 +17,20 @@ class DeadLetterOut(BaseModel):
     reason: str = Field(description="the ingest's reason code")
     detail: str
     payload_size: int
+
+
+class DeviceClockOut(BaseModel):
+    """A device whose clock ingest judges off (ingest.core.clock): ahead is corrected, behind only flagged."""
+
+    device_id: str
+    kind: str
+    offset_seconds: float | None = Field(
+        description="how far the device's clock runs ahead of the platform's (negative: behind, or its messages"
+        " arrive late); null once back in sync"
+    )
+    corrected_seconds: float = Field(description="subtracted from the device's times before they are used")
+    estimated_at: datetime | None
+    last_seen_at: datetime | None
 
 
 class WardShiftCount(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from vward.domain.metrics import Metric
 
@@ -13,7 +13,9 @@ ReadingValue = float | bool | str
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """`measured_at` is the device's clock; `received_at` the platform's (both kept, skew is flagged)."""
+    """`measured_at` is when it was measured, on the device's clock less `clock_correction` (ingest's estimate
+    of how far that clock runs ahead, ingest.core.clock; None when not corrected); `received_at` is the
+    platform's clock at arrival. Skew beyond what is corrected is flagged."""
 
     device_id: str
     msg_id: str
@@ -23,6 +25,7 @@ class Reading:
     received_at: datetime | None = None
     patient_id: int | None = None
     flags: frozenset[str] = frozenset()
+    clock_correction: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

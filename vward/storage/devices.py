@@ -1,10 +1,12 @@
-"""What devices say about themselves: last seen, online state and battery."""
+"""What devices say about themselves: last seen, online state and battery; and how their clocks run."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import asyncpg
 
 from vward.storage.evaluation import EVAL_CHANNEL
 from vward.storage.pool import Conn
@@ -18,6 +20,63 @@ class StatusUpdate:
     online: bool
     battery: int | None
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClockUpdate:
+    """A device clock as ingest now judges it (ingest.core.clock); `estimate` None while in sync."""
+
+    device_id: str
+    correction: timedelta
+    estimate: timedelta | None
+    at: datetime
+
+
+_MS = timedelta(milliseconds=1)
+
+
+async def record_clocks(conn: Conn, updates: Sequence[ClockUpdate]) -> None:
+    """Store each device's clock judgement unless a newer one is stored (concurrent batches), in id order."""
+    if not updates:
+        return
+    ordered = sorted(updates, key=lambda u: u.device_id)
+    await conn.execute(
+        "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[])"
+        " AS v(id, correction, estimate, at)),"
+        " locked AS (SELECT id FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE)"
+        " UPDATE devices d SET clock_correction_ms = v.correction, clock_estimate_ms = v.estimate,"
+        " clock_estimated_at = v.at FROM v WHERE d.id = v.id AND d.id IN (SELECT id FROM locked)"
+        " AND (d.clock_estimated_at IS NULL OR d.clock_estimated_at <= v.at)",
+        [u.device_id for u in ordered],
+        [u.correction // _MS for u in ordered],
+        [None if u.estimate is None else u.estimate // _MS for u in ordered],
+        [u.at for u in ordered],
+    )
+
+
+async def clock_judgements(conn: Conn) -> dict[str, tuple[timedelta, timedelta | None]]:
+    """{device id: (correction, estimate)} of every device not judged in sync: where ingest resumes."""
+    rows = await conn.fetch(
+        "SELECT id, clock_correction_ms, clock_estimate_ms FROM devices"
+        " WHERE clock_correction_ms <> 0 OR clock_estimate_ms IS NOT NULL"
+    )
+    return {
+        r["id"]: (
+            r["clock_correction_ms"] * _MS,
+            None if r["clock_estimate_ms"] is None else r["clock_estimate_ms"] * _MS,
+        )
+        for r in rows
+    }
+
+
+async def skewed_devices(conn: Conn) -> list[asyncpg.Record]:
+    """Devices whose clock is judged off or still corrected, furthest off first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT id, kind, clock_estimate_ms, clock_correction_ms, clock_estimated_at, last_seen_at FROM devices"
+        " WHERE clock_correction_ms <> 0 OR clock_estimate_ms IS NOT NULL"
+        " ORDER BY abs(coalesce(clock_estimate_ms, clock_correction_ms)) DESC, id"
+    )
+    return rows
 
 
 async def touch_devices(conn: Conn, seen: Mapping[str, datetime]) -> None:

@@ -224,7 +224,8 @@ async def handled_concerns(conn: Conn, patient_ids: list[int], since: datetime) 
 async def devices_by_patient(conn: Conn, patient_ids: list[int]) -> dict[int, list[asyncpg.Record]]:
     """Devices bound now, with status and last sight."""
     rows = await conn.fetch(
-        "SELECT b.patient_id, dv.id, dv.kind, dv.online, dv.battery, dv.last_seen_at"
+        "SELECT b.patient_id, dv.id, dv.kind, dv.online, dv.battery, dv.last_seen_at,"
+        " dv.clock_estimate_ms, dv.clock_correction_ms"
         " FROM device_bindings b JOIN devices dv ON dv.id = b.device_id"
         " WHERE b.patient_id = ANY($1::bigint[]) AND upper_inf(b.valid) ORDER BY dv.id",
         patient_ids,

@@ -13,6 +13,7 @@ Value columns: numbers in `value`; booleans in `value` as 1.0 / 0.0; ACVPU lette
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Final
 
 from vward.domain.readings import Reading, ReadingValue
@@ -20,14 +21,26 @@ from vward.storage.evaluation import EVAL_CHANNEL
 from vward.storage.pool import Conn
 
 STAGING: Final = "ingest_staging"
+_MS: Final = timedelta(milliseconds=1)
 RESOLVED: Final = "ingest_resolved"
-_STAGED_COLUMNS = ("seq", "device_id", "msg_id", "metric", "value", "value_text", "measured_at", "received_at", "flags")
+_STAGED_COLUMNS = (
+    "seq",
+    "device_id",
+    "msg_id",
+    "metric",
+    "value",
+    "value_text",
+    "measured_at",
+    "received_at",
+    "flags",
+    "clock_correction_ms",
+)
 
 _CREATE_STAGING = f"""
 CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
     seq integer NOT NULL, device_id text NOT NULL, msg_id text NOT NULL, metric text NOT NULL,
     value double precision, value_text text, measured_at timestamptz NOT NULL, received_at timestamptz NOT NULL,
-    flags text[] NOT NULL
+    flags text[] NOT NULL, clock_correction_ms bigint
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS {RESOLVED} (
     device_id text NOT NULL, measured_at timestamptz NOT NULL, patient_id bigint
@@ -64,9 +77,10 @@ WHERE r.patient_id IS NULL ORDER BY s.seq
 # Readings flagged `$2` (from the future) are stored but never become the latest observation.
 _INSERT = f"""
 WITH ins AS (
-    INSERT INTO readings (device_id, msg_id, metric, value, value_text, measured_at, received_at, patient_id, flags)
+    INSERT INTO readings (device_id, msg_id, metric, value, value_text, measured_at, received_at, patient_id, flags,
+                          clock_correction_ms)
     SELECT s.device_id, s.msg_id, s.metric, s.value, s.value_text, s.measured_at, s.received_at, r.patient_id,
-           s.flags
+           s.flags, s.clock_correction_ms
     FROM {STAGING} s JOIN {RESOLVED} r ON r.device_id = s.device_id AND r.measured_at = s.measured_at
     WHERE r.patient_id IS NOT NULL AND s.seq <> ALL($1::integer[])
     ON CONFLICT DO NOTHING
@@ -106,7 +120,17 @@ async def prepare_staging(conn: Conn) -> None:
 async def stage(conn: Conn, readings: Iterable[tuple[int, Reading]]) -> None:
     """COPY readings, each tagged with the sequence number of the message it came in."""
     records = [
-        (seq, r.device_id, r.msg_id, r.metric, *value_columns(r.value), r.measured_at, r.received_at, [*r.flags])
+        (
+            seq,
+            r.device_id,
+            r.msg_id,
+            r.metric,
+            *value_columns(r.value),
+            r.measured_at,
+            r.received_at,
+            [*r.flags],
+            None if r.clock_correction is None else r.clock_correction // _MS,
+        )
         for seq, r in readings
     ]
     await conn.copy_records_to_table(STAGING, records=records, columns=_STAGED_COLUMNS)

@@ -181,3 +181,40 @@ async def test_a_message_the_database_refuses_is_isolated_and_the_rest_flow(
     topic = f"{topic_prefix}vward/v1/devices/{ward.device_id}/readings"
     assert [(d.reason, d.topic) for d in letters] == [("storage_rejected", topic)]
     assert letters[0].payload_size == len(letters[0].payload)
+
+
+async def test_a_fast_device_clock_is_corrected_used_and_flagged_and_a_resend_after_restart_is_a_duplicate(
+    settings: Settings, db_pool: asyncpg.Pool, fleet: Fleet
+) -> None:
+    """The demo's failure: a clock 10 minutes fast had every reading flagged `future` and never used, so the
+    patient showed "missing data" while readings arrived every few seconds."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    ward = await bound_device(db_pool, now - timedelta(hours=1))
+    fast = timedelta(minutes=10)
+    first = encode_readings("fast-1", now + fast, [(Metric.HEART_RATE, 97, now + fast)])
+    async with running_ingest(settings, db_pool):
+        fleet.publish(ward.device_id, first)
+        await fleet.wait_confirmed(ward.device_id, ["fast-1"])
+    async with running_ingest(settings, db_pool):  # a restart: the device never saw its confirmation, resends
+        fleet.publish(ward.device_id, first)
+        fleet.publish(ward.device_id, encode_readings("fast-2", now + fast, [(Metric.SPO2, 95, now + fast)]))
+        await fleet.wait_confirmed(ward.device_id, ["fast-1", "fast-2"])
+    rows = await db_pool.fetch(
+        "SELECT msg_id, measured_at, received_at, clock_correction_ms, flags FROM readings WHERE device_id = $1",
+        ward.device_id,
+    )
+    assert sorted(r["msg_id"] for r in rows) == ["fast-1", "fast-2"]  # the resend was corrected as before
+    for row in rows:
+        correction = timedelta(milliseconds=row["clock_correction_ms"])
+        assert row["measured_at"] + correction == now + fast  # the device's own time, kept exactly
+        assert timedelta(0) <= row["received_at"] - row["measured_at"] < timedelta(seconds=30)
+        assert row["flags"] == []
+    latest = await db_pool.fetchval(
+        "SELECT value FROM latest_observations WHERE patient_id = $1 AND metric = 'heart_rate'", ward.patient_id
+    )
+    assert latest == 97
+    device = await db_pool.fetchrow(
+        "SELECT clock_correction_ms, clock_estimate_ms FROM devices WHERE id = $1", ward.device_id
+    )
+    assert abs(device["clock_estimate_ms"] - fast / timedelta(milliseconds=1)) < 30_000
+    assert device["clock_correction_ms"] == rows[0]["clock_correction_ms"]

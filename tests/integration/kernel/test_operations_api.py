@@ -12,10 +12,42 @@ import pytest
 
 from tests.support.api import api_client
 from vward.domain.alerts import Role
+from vward.domain.patients import DeviceKind
 from vward.settings import Settings
 from vward.storage.dead_letter import DeadLetter, insert_dead_letters
+from vward.storage.patients import register_device
 
 pytestmark = pytest.mark.integration
+
+
+async def test_device_clocks_list_the_devices_off_furthest_first_for_ops_only(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    clocks = {f"ck-fast-{tag}": (600_000, 599_960), f"ck-slow-{tag}": (-120_000, 0), f"ck-ok-{tag}": (None, 0)}
+    async with db_pool.acquire() as conn:
+        for device, (estimate, correction) in clocks.items():
+            await register_device(conn, device, DeviceKind.PATCH)
+            await conn.execute(
+                "UPDATE devices SET clock_estimate_ms = $2, clock_correction_ms = $3, clock_estimated_at = $4"
+                " WHERE id = $1",
+                device,
+                estimate,
+                correction,
+                now,
+            )
+    async with api_client(settings, db_pool, Role.OPS) as ops:
+        listed = await ops.get("/api/v1/device-clocks")
+    async with api_client(settings, db_pool, Role.CLINICIAN) as clinician:
+        refused = await clinician.get("/api/v1/device-clocks")
+    assert listed.status_code == 200
+    ours = [c for c in listed.json() if c["device_id"].endswith(tag)]
+    assert [(c["device_id"], c["offset_seconds"], c["corrected_seconds"]) for c in ours] == [
+        (f"ck-fast-{tag}", 600.0, 599.96),
+        (f"ck-slow-{tag}", -120.0, 0.0),
+    ]
+    assert refused.status_code == 403
 
 
 async def test_dead_letters_for_ops_without_payloads(settings: Settings, db_pool: asyncpg.Pool) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dashboard.pages.data_quality import by_device, rejections_figure
-from vward.contract.operations import DeadLetterOut
+from dashboard.formatting import DEVICE_KINDS, device_kind
+from dashboard.pages.data_quality import by_device, clock_state, rejections_figure
+from vward.contract.operations import DeadLetterOut, DeviceClockOut
+from vward.domain.patients import DeviceKind
 
 
 def letter(device_id: str | None, reason: str) -> DeadLetterOut:
@@ -37,3 +39,26 @@ def test_devices_are_ranked_with_their_commonest_reason() -> None:
         ("bp-2", 1, "unknown_device"),
         ("(unknown device)", 1, "bad_json"),
     ]
+
+
+def clock(offset: float | None, corrected: float) -> DeviceClockOut:
+    at = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    return DeviceClockOut(
+        device_id="p-1",
+        kind="patch",
+        offset_seconds=offset,
+        corrected_seconds=corrected,
+        estimated_at=at,
+        last_seen_at=at,
+    )
+
+
+def test_a_device_clock_is_described_by_what_it_means_for_its_readings() -> None:
+    assert clock_state(clock(600.2, 600.1)) == "10.0 min fast; times corrected by 10.0 min"
+    assert clock_state(clock(-45, 0)) == "45 s behind or delayed; readings keep their times and look older"
+    assert clock_state(clock(None, 120)) == "back in sync; still corrected by 2.0 min"
+
+
+def test_every_device_kind_has_a_name_people_use() -> None:
+    assert {k.value for k in DeviceKind} <= set(DEVICE_KINDS)
+    assert device_kind("bp_cuff") == "Blood pressure cuff"

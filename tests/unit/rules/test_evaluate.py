@@ -204,6 +204,30 @@ def test_device_offline_and_battery(ruleset: RuleSet) -> None:
     assert findings[0].escalation_policy["tiers"][0]["target"] == "device_support"
 
 
+@pytest.mark.parametrize(
+    ("estimate", "title"),
+    [
+        (None, None),
+        (timedelta(seconds=60), None),
+        (-timedelta(seconds=60), None),
+        (timedelta(seconds=60, milliseconds=1), "Device p-1 clock 1 min fast: reading times corrected"),
+        (timedelta(minutes=10), "Device p-1 clock 10 min fast: reading times corrected"),
+        (-timedelta(minutes=7), "Device p-1 readings arrive 7 min late: clock slow or link delayed"),
+    ],
+)
+def test_a_device_clock_off_by_more_than_a_minute_raises_a_low_device_alert(
+    ruleset: RuleSet, estimate: timedelta | None, title: str | None
+) -> None:
+    correction = estimate if estimate is not None and estimate > timedelta(0) else timedelta(0)
+    device = DeviceStatus("p-1", "patch", True, 80, NOW, estimate, correction)
+    findings = [f for f in evaluate(context(devices=(device,)), ruleset, NOW) if f.rule_id.startswith("clock")]
+    assert [f.title for f in findings] == ([] if title is None else [title])
+    for f in findings:
+        assert (f.rule_id, f.severity, f.auto_resolve) == ("clock_skew:p-1", Severity.LOW, True)
+        assert f.reason["offset_seconds"] == round(estimate.total_seconds(), 1)  # type: ignore[union-attr]
+        assert f.reason["corrected_seconds"] == round(correction.total_seconds(), 1)
+
+
 @pytest.mark.parametrize(("value", "minutes_ago", "fires"), [(True, 5, True), (True, 1441, False), (False, 5, False)])
 def test_patient_concern(ruleset: RuleSet, value: bool, minutes_ago: float, fires: bool) -> None:
     ctx = context(history=(obs("patient_concern", value, minutes_ago),))

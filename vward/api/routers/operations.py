@@ -1,4 +1,5 @@
-"""Platform operations for ops and admins: refused messages (dead letters) and the alert-burden meter.
+"""Platform operations for ops and admins: refused messages (dead letters), device clocks and the alert-burden
+meter.
 
 Neither answer carries a name, MRN or any reading: dead letters come without their raw payload (it may
 hold patient data), and the burden names patients by database id only.
@@ -16,10 +17,18 @@ from fastapi import APIRouter, Query
 from rules.core.burden import DAY_AND_NIGHT, shift_of
 from vward.api.deps import AppSettings, DbPool, OpsUser, RequestId
 from vward.api.fields import DEVICE_ID_PATTERN, StorableText
-from vward.contract.operations import AlertBurden, DeadLetterOut, PatientCount, RuleCount, WardShiftCount
+from vward.contract.operations import (
+    AlertBurden,
+    DeadLetterOut,
+    DeviceClockOut,
+    PatientCount,
+    RuleCount,
+    WardShiftCount,
+)
 from vward.storage.alerts import openings_since
 from vward.storage.audit import record_audit
 from vward.storage.dead_letter import list_dead_letters
+from vward.storage.devices import skewed_devices
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 
@@ -49,6 +58,25 @@ async def dead_letters(
             payload_size=d.payload_size,
         )
         for d in letters
+    ]
+
+
+@router.get("/device-clocks", response_model=list[DeviceClockOut])
+async def device_clocks(pool: DbPool, _: OpsUser) -> list[DeviceClockOut]:
+    """Devices whose clock runs ahead (their times are corrected) or behind (their readings look old),
+    furthest off first: the devices to set right."""
+    async with pool.acquire() as conn:
+        rows = await skewed_devices(conn)
+    return [
+        DeviceClockOut(
+            device_id=r["id"],
+            kind=r["kind"],
+            offset_seconds=None if r["clock_estimate_ms"] is None else r["clock_estimate_ms"] / 1000,
+            corrected_seconds=r["clock_correction_ms"] / 1000,
+            estimated_at=r["clock_estimated_at"],
+            last_seen_at=r["last_seen_at"],
+        )
+        for r in rows
     ]
 
 
