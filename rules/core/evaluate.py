@@ -102,17 +102,35 @@ def _finding(
     return Finding(rule_id, severity, title, reason, auto_resolve, ruleset.policy_snapshot(severity, policy))
 
 
-def _news2(ruleset: RuleSet, scored: tuple[News2Result, dict[str, Any]]) -> list[Finding]:
-    """The band alert, and for an incomplete set the gap. A missing parameter can only add points, so an
-    incomplete set whose known parameters already reach a band alerts as at least that band ("NEWS2 at
-    least 7 (temperature missing)"): a gap in the data never lowers an escalation."""
+def _gap_since(context: EvaluationContext, result: News2Result, ruleset: RuleSet) -> datetime:
+    """When the oldest gap in the set began: a parameter never measured this admission, at admission; one
+    that went stale, when its window ran out; one the chart cannot score, when it was measured."""
+    freshness = ruleset.news2.freshness()
+    starts = []
+    for parameter in (*result.missing, *result.stale):
+        last = context.latest.get(parameter)
+        if last is None:
+            starts.append(context.patient.admitted_at)
+        else:
+            starts.append(last.measured_at + (freshness[parameter] if parameter in result.stale else timedelta(0)))
+    return min(starts)
+
+
+def _news2(
+    context: EvaluationContext, ruleset: RuleSet, scored: tuple[News2Result, dict[str, Any]], now: datetime
+) -> list[Finding]:
+    """The band alert, and for a set incomplete for `incomplete_after_minutes` the gap (a kit's first minute, a
+    spot check a little late, is not a gap to alert). A missing parameter can only add points, so an
+    incomplete set whose known parameters already reach a band alerts as at least that band at once ("NEWS2
+    at least 7 (temperature missing)"): a gap in the data never lowers or delays an escalation."""
     rules = ruleset.news2
     result, streams = scored
     if not rules.enabled or not result.applicable:
         return []
     findings = []
     absent = ", ".join([*map(_shown, result.missing), *(f"{_shown(p)} (stale)" for p in result.stale)])
-    if not result.complete:
+    held = timedelta(minutes=rules.incomplete_after_minutes)
+    if not result.complete and now - _gap_since(context, result, ruleset) >= held:
         findings.append(
             _finding(
                 ruleset,
@@ -361,7 +379,7 @@ def evaluate_scored(
     series = _series(context)
     scored = _scored(context, ruleset, now, series)
     findings = [
-        *_news2(ruleset, scored),
+        *_news2(context, ruleset, scored, now),
         *_thresholds(context, ruleset, now, active, series),
         *(_trends(context, ruleset, series) if trends is None else trends),
         *_plans(context, ruleset, now),

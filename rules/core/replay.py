@@ -173,9 +173,19 @@ class _Replay:
         # How long a value counts, per rule that ages it: each end is a deadline, the first one makes it stale.
         self.lifetimes = {m: sorted(ages) for m, ages in lifetimes.items()}
         self.stale_after = {m: ages[0] for m, ages in self.lifetimes.items()}
+        # The gap a NEWS2 value leaves when its window ends alerts news2_incomplete `incomplete_hold` later,
+        # exactly then (the value is stale by then: that deadline needs no second's grace).
+        self.incomplete_hold = _micros(timedelta(minutes=ruleset.news2.incomplete_after_minutes))
+        gaps = {m: ages for m, ages in unbounded.items() if m in _NEWS2 and self.incomplete_hold}
         # Each end after a reading, and whether only a threshold's max_age ends there (see _deadline).
         self.expiries = [
-            (m, [(age + _JUST_AFTER, age not in unbounded.get(m, ())) for age in ages])
+            (
+                m,
+                sorted(
+                    [(age + _JUST_AFTER, age not in unbounded.get(m, ())) for age in ages]
+                    + [(age + self.incomplete_hold, False) for age in gaps.get(m, ())]
+                ),
+            )
             for m, ages in self.lifetimes.items()
         ]
         self.triggers = [(a.min_score, a.red_score, a.severity) for a in ruleset.news2.alerts]
@@ -363,6 +373,10 @@ class _Replay:
                     break
         for metrics, due_after in self.overdue:
             due = max((latest[m][0] for m in metrics if m in latest), default=self.admitted) + due_after
+            if now < due < first:
+                first = due
+        if not latest.keys() >= _NEWS2:  # a parameter not measured since admission: its gap alerts then
+            due = self.admitted + self.incomplete_hold
             if now < due < first:
                 first = due
         return min([first, *(due for due in [*self._maturing(now), *self._clearing()] if due > now)])

@@ -117,6 +117,9 @@ class News2Rules(_Strict):
     streams: dict[Metric, News2Stream] = {}
     alerts: list[News2Alert] = Field(min_length=1)
     incomplete_severity: SeverityName = Severity.LOW
+    # news2_incomplete waits this long after a gap begins (admission, a window running out); the lower-bound
+    # NEWS2 alert of an incomplete set never waits.
+    incomplete_after_minutes: int = Field(default=10, ge=0, le=1440)
     escalation: str | None = None
     _freshness: dict[str, timedelta] = PrivateAttr(default_factory=dict)
 

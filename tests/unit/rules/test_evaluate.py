@@ -60,9 +60,39 @@ def test_low_total_does_not_alert(ruleset: RuleSet) -> None:
     assert evaluate(context(with_values(temperature=38.5, heart_rate=95)), ruleset, NOW) == []
 
 
+@pytest.mark.parametrize(
+    ("admitted_minutes_ago", "stale_minutes", "fires"),
+    [
+        (9.99, None, False),  # the kit's first readings still arriving: not a gap to alert
+        (10, None, True),
+        (600, 369.99, False),  # a value 9.99 min past its 360-min window
+        (600, 370, True),
+    ],
+)
+def test_a_gap_alerts_once_it_has_lasted_incomplete_after_minutes(
+    ruleset: RuleSet, admitted_minutes_ago: float, stale_minutes: float | None, fires: bool
+) -> None:
+    values = dict(NORMAL)
+    ages: dict[str, float] = {m: min(5, admitted_minutes_ago) for m in values}
+    if stale_minutes is None:
+        del values["temperature"]
+    else:
+        ages["temperature"] = stale_minutes - 360 + 720  # temperature's window is 720 min
+    ctx = context(values, ages=ages, admitted_at=NOW - timedelta(minutes=admitted_minutes_ago))
+    assert fired(evaluate(ctx, ruleset, NOW)) == ({"news2_incomplete": Severity.LOW} if fires else {})
+
+
+def test_an_incomplete_set_that_already_reaches_a_band_alerts_at_once_without_waiting(ruleset: RuleSet) -> None:
+    values = with_values(respiratory_rate=26, spo2=90, heart_rate=135)  # 3 + 3 + 3 without temperature
+    del values["temperature"]
+    ctx = context(values, ages=dict.fromkeys(values, 0.5), admitted_at=NOW - timedelta(minutes=1))
+    findings = fired(evaluate(ctx, ruleset, NOW))
+    assert findings == {"news2": Severity.HIGH}
+
+
 def test_stale_parameter_is_missing_data_not_zero(ruleset: RuleSet) -> None:
     values = with_values(respiratory_rate=30)
-    findings = evaluate(context(values, ages={"respiratory_rate": 361}), ruleset, NOW)
+    findings = evaluate(context(values, ages={"respiratory_rate": 370}), ruleset, NOW)
     assert fired(findings) == {"news2_incomplete": Severity.LOW}
     assert findings[0].auto_resolve is True
     assert findings[0].reason["stale"] == ["respiratory_rate"]
