@@ -10,7 +10,11 @@ alert and its event trail through the API as the demo's admin, and prints one JS
   unmuted, reopened ...): median and worst over all alerts, the median over alerts open 15 minutes or more
   (the issue's target: at most 2 per hour), and the ward's total changes per total alert-hour;
 - wavers (a condition back within its episode: counted on the alert, not an event);
-- the outbox's notifications (queued or sent) per alert.
+- notifications, as a webhook on loopback received them (the demo is started with one): the most first
+  notifications any alert sent to one tier (the target: 1, "at most one per tier per episode"), reminders of
+  unacknowledged alerts (the policy's renotify, by design) apart;
+- alerts on the ward's stable patients (ground truth from the simulator's plan for the same seed),
+  clinical and device ones apart.
 The demo is stopped by its pid at the end, also on error.
 """
 
@@ -21,16 +25,24 @@ import json
 import os
 import statistics
 import tempfile
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from device_sims.core.scenarios import ScenarioKind
+from device_sims.ward import plan_ward
 from tests.support.platform import VwardProcess, signed_in
 from tests.support.servers import free_port
 
 PASSWORD = "bench-alert-episodes"
+SEED = 1  # the demo's default
+DEVICE_RULES = ("device_offline", "battery_low", "clock_skew")
 # Alerts open at least this long: an alert that opens and resolves within a minute has 60 changes an hour
 # by arithmetic, and says nothing about flapping (the start-up's incomplete sets do exactly that).
 LASTING_HOURS = 0.25
@@ -46,8 +58,56 @@ def _alerts(client: Any) -> list[dict[str, Any]]:
         page += 1
 
 
-def measure(client: Any, now: datetime) -> dict[str, Any]:
-    alerts = [a for a in _alerts(client) if a["patient_id"] is not None]
+@contextmanager
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A notification receiver on loopback: its URL and the payloads it got (answered 204)."""
+    received: list[dict[str, Any]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def notifications(received: list[dict[str, Any]]) -> dict[str, Any]:
+    firsts = Counter((n["alert_id"], n["tier"]) for n in received if not n["renotify"])
+    return {
+        "notifications": len(received),
+        "first_notifications": sum(firsts.values()),
+        "most_first_notifications_per_alert_tier": max(firsts.values(), default=0),
+        "reminders": sum(1 for n in received if n["renotify"]),
+        "notification_events": dict(Counter(n["event"] for n in received)),
+    }
+
+
+def on_stable_patients(alerts: list[dict[str, Any]], patients: int) -> dict[str, Any]:
+    scenario = {p.mrn: p.scenario.kind for p in plan_ward(patients, SEED, start=datetime.now(UTC)).patients}
+    stable = [a for a in alerts if scenario.get(a["patient"]["mrn"]) is ScenarioKind.STABLE]
+    device = [a for a in stable if a["rule_id"].split(":")[0] in DEVICE_RULES]
+    return {
+        "stable_patients": sum(1 for k in scenario.values() if k is ScenarioKind.STABLE),
+        "clinical_alerts_on_stable_patients": len(stable) - len(device),
+        "clinical_alerts_on_stable_patients_by_rule": dict(
+            Counter(a["rule_id"] for a in stable if a["rule_id"].split(":")[0] not in DEVICE_RULES)
+        ),
+        "device_alerts_on_stable_patients": len(device),
+    }
+
+
+def measure(client: Any, alerts: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
     changes_per_hour, families, wavers = [], Counter(), 0
     total_changes, total_hours, lasting = 0, 0.0, []
     for alert in alerts:
@@ -62,8 +122,6 @@ def measure(client: Any, now: datetime) -> dict[str, Any]:
         total_changes, total_hours = total_changes + changes, total_hours + hours
         if hours >= LASTING_HOURS:
             lasting.append(changes / hours)
-    outbox = client.get("/api/v1/notifications/outbox").json()
-    notifications = outbox["pending"] + outbox["sent"]
     return {
         "alerts": len(alerts),
         "by_rule": dict(families),
@@ -73,8 +131,6 @@ def measure(client: Any, now: datetime) -> dict[str, Any]:
         "state_changes_per_lasting_alert_hour_median": round(statistics.median(lasting), 2) if lasting else 0,
         "state_changes_per_alert_hour_ward": round(total_changes / total_hours, 2) if alerts else 0,
         "wavers": wavers,
-        "notifications": notifications,
-        "notifications_per_alert": round(notifications / len(alerts), 2) if alerts else 0,
     }
 
 
@@ -84,10 +140,10 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=40)
     args = parser.parse_args()
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="vward-bench-episodes-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="vward-bench-episodes-") as tmp, webhook() as (hook_url, received):
         demo = VwardProcess(
             ["demo", "--port", str(port), "--patients", str(args.patients), "--data-dir", str(Path(tmp) / "ward")],
-            {"VWARD_DEMO_PASSWORD": PASSWORD},
+            {"VWARD_DEMO_PASSWORD": PASSWORD, "VWARD_NOTIFY_WEBHOOK_URL": hook_url},
             Path(tmp) / "demo.log",
         )
         demo.start()
@@ -97,12 +153,15 @@ def main() -> None:
             started = time.monotonic()
             time.sleep(args.minutes * 60)
             client = signed_in(base, "admin", PASSWORD)
+            alerts = [a for a in _alerts(client) if a["patient_id"] is not None]
             result = {
                 "minutes": args.minutes,
                 "patients": args.patients,
                 "load_average_1min": round(os.getloadavg()[0], 1),
                 "ran_s": round(time.monotonic() - started),
-                **measure(client, datetime.now(UTC)),
+                **measure(client, alerts, datetime.now(UTC)),
+                **notifications(list(received)),
+                **on_stable_patients(alerts, args.patients),
             }
         finally:
             demo.stop()

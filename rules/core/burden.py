@@ -3,6 +3,8 @@
 Public API: `alert_burden(openings, tz=UTC, shift_starts=(07:00, 19:00)) -> Burden`. Days and shifts are
 the ward's local ones (pass its tzinfo, e.g. ZoneInfo(settings.timezone)); a night shift belongs to the
 day it starts, so 02:00 on the 23rd counts in the 19:00-07:00 shift of the 22nd.
+`hours_by_shift(start, end, tz, starts)`: how the hours of a span fall into shifts (open alert-hours, the
+hours a shift was staffed), for the live meter's alerts open per nurse.
 """
 
 from __future__ import annotations
@@ -38,6 +40,29 @@ def shift_of(at: datetime, starts: Sequence[time]) -> tuple[date, str]:
     start = earlier[-1] if earlier else ordered[-1]
     end = ordered[(ordered.index(start) + 1) % len(ordered)]
     return day, f"{start:%H:%M}-{end:%H:%M}"
+
+
+def hours_by_shift(
+    start: datetime, end: datetime, *, tz: tzinfo = UTC, starts: Sequence[time] = DAY_AND_NIGHT
+) -> dict[tuple[date, str], float]:
+    """The hours of [start, end) in each shift (ward time); a span that crosses a shift change is split there."""
+    hours: dict[tuple[date, str], float] = {}
+    cursor = start
+    while cursor < end:
+        local = cursor.astimezone(tz)
+        boundary = min(_next_start(local, starts, tz), end)
+        shift = shift_of(local, starts)
+        hours[shift] = hours.get(shift, 0.0) + (boundary - cursor).total_seconds() / 3600
+        cursor = boundary
+    return hours
+
+
+def _next_start(local: datetime, starts: Sequence[time], tz: tzinfo) -> datetime:
+    """The first shift start after `local` (an aware ward-time datetime)."""
+    candidates = [
+        datetime.combine(local.date() + timedelta(days=days), start, tzinfo=tz) for days in (0, 1) for start in starts
+    ]
+    return min(c for c in candidates if c > local)
 
 
 def alert_burden(

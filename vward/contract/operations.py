@@ -37,7 +37,13 @@ class WardShiftCount(BaseModel):
     ward: str = Field(description="'platform' for alerts about the platform itself")
     shift_start: date = Field(description="the ward-time date the shift starts on (a night belongs to it)")
     shift: str = Field(description="the shift's hours in ward time, e.g. 07:00-19:00")
-    alerts: int
+    alerts: int = Field(description="alerts opened")
+    state_changes: int = Field(0, description="alert events after the opening: escalated, worsened, cleared ...")
+    notifications: int = Field(0, description="notifications queued (every tier and reminder)")
+    open_alert_hours: float = Field(0, description="hours alerts were open in the shift, summed over alerts")
+    open_per_nurse: float = Field(
+        0, description="alerts open on average per nurse on shift: open alert-hours / staffed nurse-hours"
+    )
 
 
 class RuleCount(BaseModel):
@@ -52,7 +58,13 @@ class PatientCount(BaseModel):
 
 class AlertBurden(BaseModel):
     since: datetime
-    total: int
+    total: int = Field(description="alerts opened")
+    state_changes: int = 0
+    notifications: int = 0
+    wavers: int = Field(0, description="conditions that went and came back within an episode (no event, no notice)")
+    open_alert_hours: float = 0
+    state_changes_per_alert_hour: float = 0
+    nurses_per_shift: int = Field(description="the staffing the per-nurse figures assume, per ward and shift")
     per_ward_shift: list[WardShiftCount]
     noisiest_rules: list[RuleCount]
     noisiest_patients: list[PatientCount]

@@ -271,6 +271,40 @@ async def list_alerts(conn: Conn, where: AlertFilter, *, limit: int, offset: int
     return [_alert(r) for r in rows], total
 
 
+_IN_WARDS = "($2::text[] IS NULL OR a.patient_id IS NULL OR p.ward = ANY($2::text[]))"
+
+
+async def changes_by_hour(conn: Conn, since: datetime, wards: list[str] | None, tz: str) -> list[asyncpg.Record]:
+    """State changes (every alert event but its opening and notes) and notifications queued since `since`,
+    counted per ward and ward-time hour (shifts start on the hour, so the meter sorts hours into shifts)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT p.ward, date_trunc('hour', e.at AT TIME ZONE $3) AS hour, count(*) AS n, 'change' AS what"
+        " FROM alert_events e JOIN alerts a ON a.id = e.alert_id LEFT JOIN patients p ON p.id = a.patient_id"
+        f" WHERE e.at >= $1 AND e.kind NOT IN ('opened', 'note') AND {_IN_WARDS} GROUP BY 1, 2"
+        " UNION ALL"
+        " SELECT p.ward, date_trunc('hour', o.created_at AT TIME ZONE $3), count(*), 'notification'"
+        " FROM notification_outbox o JOIN alerts a ON a.id = o.alert_id LEFT JOIN patients p ON p.id = a.patient_id"
+        f" WHERE o.created_at >= $1 AND {_IN_WARDS} GROUP BY 1, 2",
+        since,
+        wards,
+        tz,
+    )
+    return rows
+
+
+async def open_spans(conn: Conn, since: datetime, until: datetime, wards: list[str] | None) -> list[asyncpg.Record]:
+    """Every alert open at some time in [since, until): its ward, the part of the span it was open, wavers."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT p.ward, greatest(a.opened_at, $1) AS start, least(coalesce(a.resolved_at, $3), $3) AS until,"
+        " a.wavers FROM alerts a LEFT JOIN patients p ON p.id = a.patient_id"
+        f" WHERE a.opened_at < $3 AND (a.resolved_at IS NULL OR a.resolved_at > $1) AND {_IN_WARDS}",
+        since,
+        wards,
+        until,
+    )
+    return rows
+
+
 async def openings_since(conn: Conn, since: datetime, wards: list[str] | None, limit: int) -> list[asyncpg.Record]:
     """Alerts opened since `since` with the ward of their patient (NULL: a platform alert), oldest first;
     `wards` limits them to those wards (platform alerts always count)."""

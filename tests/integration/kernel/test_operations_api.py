@@ -146,3 +146,59 @@ async def test_alert_burden_by_ward_and_shift_with_patient_ids_only(settings: Se
         "SELECT detail FROM audit_log WHERE action = 'alerts.burden' AND role = 'ops' ORDER BY id DESC LIMIT 1"
     )
     assert audited["days"] == 7
+
+
+async def _alert(pool: asyncpg.Pool, patient: int, opened: datetime, resolved: datetime, wavers: int) -> int:
+    alert_id: int = await pool.fetchval(
+        "INSERT INTO alerts (patient_id, rule_id, rule_set_name, rule_set_version, severity, state, title, opened_at,"
+        " updated_at, resolved_at, resolved_by, wavers) VALUES ($1, 'news2', 'default', 1, 2, 'resolved', 'Burden',"
+        " $2, $3, $3, 'test', $4) RETURNING id",
+        patient,
+        opened,
+        resolved,
+        wavers,
+    )
+    return alert_id
+
+
+async def test_the_burden_meter_counts_state_changes_notifications_and_alerts_open_per_nurse(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """Known answers: one alert open 12:00-15:00 with 2 state changes, a note and 2 notifications; one open
+    18:00-20:00 across the 19:00 shift change; 3 nurses. Day shift: 4 alert-hours / 36 nurse-hours."""
+    ward = f"Meter-{uuid.uuid4().hex[:6]}"
+    tz = ZoneInfo(settings.timezone)
+    day = (datetime.now(tz) - timedelta(days=2)).date()
+
+    def at(hour: float) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=tz) + timedelta(hours=hour)
+
+    async with api_client(settings, db_pool, Role.ADMIN) as admin:
+        patient = (
+            await admin.post(
+                "/api/v1/patients", json={"mrn": f"MTR-{uuid.uuid4().hex[:10]}", "display_name": "M", "ward": ward}
+            )
+        ).json()["id"]
+    first = await _alert(db_pool, patient, at(12), at(15), wavers=3)
+    await _alert(db_pool, patient, at(18), at(20), wavers=0)
+    for kind, hour in [("opened", 12), ("cleared", 13), ("note", 13.5), ("returned", 14)]:
+        await db_pool.execute(
+            "INSERT INTO alert_events (alert_id, at, kind, actor) VALUES ($1, $2, $3, 'test')", first, at(hour), kind
+        )
+    for n, hour in enumerate((12, 12.5)):
+        await db_pool.execute(
+            "INSERT INTO notification_outbox (alert_id, idempotency_key, channel, target, payload, created_at)"
+            " VALUES ($1, $2, 'app', 'ward_nurse', '{}', $3)",
+            first,
+            f"meter-{first}-{n}",
+            at(hour),
+        )
+    async with api_client(settings, db_pool, Role.OPS, wards=(ward,)) as ops:
+        burden = (await ops.get("/api/v1/alert-burden", params={"days": 7, "nurses": 3})).json()
+    mine = {(s["shift_start"], s["shift"]): s for s in burden["per_ward_shift"] if s["ward"] == ward}
+    shift_day, night = mine[(day.isoformat(), "07:00-19:00")], mine[(day.isoformat(), "19:00-07:00")]
+    assert (shift_day["alerts"], shift_day["state_changes"], shift_day["notifications"]) == (2, 2, 2)
+    assert (shift_day["open_alert_hours"], shift_day["open_per_nurse"]) == (4.0, round(4 / 36, 2))
+    assert (night["alerts"], night["open_alert_hours"], night["open_per_nurse"]) == (0, 1.0, round(1 / 36, 2))
+    assert burden["nurses_per_shift"] == 3
+    assert burden["wavers"] >= 3

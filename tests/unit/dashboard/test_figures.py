@@ -217,6 +217,7 @@ def test_the_burden_meter_shows_the_apis_counts_per_ward_and_shift() -> None:
         ],
         "noisiest_rules": [{"rule_id": "news2", "alerts": 2}, {"rule_id": "spo2_low", "alerts": 1}],
         "noisiest_patients": [{"patient_id": 1, "alerts": 2}],
+        "nurses_per_shift": 2,
     }
     summary = burden_summary(AlertBurden.model_validate(answer))
     assert summary.shifts == ["20 Nov 07:00-19:00", "20 Nov 19:00-07:00"]

@@ -7,14 +7,14 @@ hold patient data), and the burden names patients by database id only.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from rules.core.burden import DAY_AND_NIGHT, shift_of
+from rules.core.burden import DAY_AND_NIGHT, hours_by_shift, shift_of
 from vward.api.deps import AppSettings, DbPool, OpsUser, RequestId
 from vward.api.fields import DEVICE_ID_PATTERN, StorableText
 from vward.contract.operations import (
@@ -25,7 +25,7 @@ from vward.contract.operations import (
     RuleCount,
     WardShiftCount,
 )
-from vward.storage.alerts import openings_since
+from vward.storage.alerts import changes_by_hour, open_spans, openings_since
 from vward.storage.audit import record_audit
 from vward.storage.dead_letter import list_dead_letters
 from vward.storage.devices import skewed_devices
@@ -88,12 +88,18 @@ async def alert_burden(
     request_id: RequestId,
     days: Annotated[int, Query(ge=1, le=31)] = 7,
     top: Annotated[int, Query(ge=1, le=50)] = 5,
+    nurses: Annotated[int, Query(ge=1, le=100, description="nurses on each ward per shift")] = 2,
 ) -> AlertBurden:
-    """Alerts opened per ward and nurse shift (ward time), the noisiest rules and patients (ids only)."""
-    since = datetime.now(UTC) - timedelta(days=days)
+    """Per ward and nurse shift (ward time): alerts opened, their state changes and notifications, and the
+    alerts open on average per nurse on shift; the noisiest rules and patients (ids only)."""
+    now = datetime.now(UTC)
+    since = now - timedelta(days=days)
     tz = ZoneInfo(settings.timezone)
+    wards = list(principal.wards) or None
     async with pool.acquire() as conn, conn.transaction():
-        rows = await openings_since(conn, since, list(principal.wards) or None, MAX_OPENINGS)
+        rows = await openings_since(conn, since, wards, MAX_OPENINGS)
+        changes = await changes_by_hour(conn, since, wards, settings.timezone)
+        spans = await open_spans(conn, since, now, wards)
         await record_audit(
             conn,
             principal=principal,
@@ -102,20 +108,47 @@ async def alert_burden(
             object_type="alert_burden",
             detail={"days": days, "alerts": len(rows)},
         )
-    per_ward_shift: Counter[tuple[str, date, str]] = Counter()
+    opened: Counter[tuple[str, date, str]] = Counter()
     rules: Counter[str] = Counter()
     patients: Counter[int] = Counter()
     for row in rows:
-        shift_start, shift = shift_of(row["opened_at"].astimezone(tz), DAY_AND_NIGHT)
-        per_ward_shift[(row["ward"] or PLATFORM, shift_start, shift)] += 1
+        opened[(row["ward"] or PLATFORM, *shift_of(row["opened_at"].astimezone(tz), DAY_AND_NIGHT))] += 1
         rules[row["rule_id"]] += 1
         if row["patient_id"] is not None:
             patients[row["patient_id"]] += 1
+    counted: dict[str, Counter[tuple[str, date, str]]] = {"change": Counter(), "notification": Counter()}
+    for row in changes:
+        counted[row["what"]][(row["ward"] or PLATFORM, *shift_of(row["hour"], DAY_AND_NIGHT))] += row["n"]
+    open_hours: defaultdict[tuple[str, date, str], float] = defaultdict(float)
+    for span in spans:
+        for (day, shift), hours in hours_by_shift(span["start"], span["until"], tz=tz).items():
+            open_hours[(span["ward"] or PLATFORM, day, shift)] += hours
+    staffed = hours_by_shift(since, now, tz=tz)
+    keys = sorted(set(opened) | set(counted["change"]) | set(counted["notification"]) | set(open_hours))
+    total_hours = sum(open_hours.values())
     return AlertBurden(
         since=since,
         total=len(rows),
+        state_changes=sum(counted["change"].values()),
+        notifications=sum(counted["notification"].values()),
+        wavers=sum(s["wavers"] for s in spans),
+        open_alert_hours=round(total_hours, 2),
+        state_changes_per_alert_hour=round(sum(counted["change"].values()) / total_hours, 2) if total_hours else 0,
+        nurses_per_shift=nurses,
         per_ward_shift=[
-            WardShiftCount(ward=w, shift_start=d, shift=s, alerts=n) for (w, d, s), n in sorted(per_ward_shift.items())
+            WardShiftCount(
+                ward=w,
+                shift_start=d,
+                shift=s,
+                alerts=opened[(w, d, s)],
+                state_changes=counted["change"][(w, d, s)],
+                notifications=counted["notification"][(w, d, s)],
+                open_alert_hours=round(open_hours[(w, d, s)], 2),
+                open_per_nurse=round(open_hours[(w, d, s)] / (nurses * staffed[(d, s)]), 2)
+                if staffed.get((d, s))
+                else 0,
+            )
+            for w, d, s in keys
         ],
         noisiest_rules=[RuleCount(rule_id=r, alerts=n) for r, n in rules.most_common(top)],
         noisiest_patients=[PatientCount(patient_id=p, alerts=n) for p, n in patients.most_common(top)],
