@@ -18,8 +18,8 @@ from device_sims.core.emitter import DeviceEmitter, Message
 from device_sims.core.physiology import Vitals, true_vitals
 from device_sims.core.scenarios import COURSES, ScenarioKind
 from device_sims.ward import INITIAL_SET_WITHIN, ScenarioMix, SimPatient, patient_emitters, plan_ward
-from rules.core.alertbook import AlertBook, Opening
-from rules.core.evaluate import evaluate, score_news2
+from rules.core.alertbook import ASSUMED_RESPONSE, AlertBook, Opening
+from rules.core.evaluate import evaluate_scored
 from rules.core.model import DeviceStatus
 from rules.core.news2 import News2Result, score_values
 from rules.core.reconcile import reconcile
@@ -173,7 +173,7 @@ class _PatientReplay:
         )  # fmt: skip
         self.ruleset = ruleset
         self.emitters = emitters
-        self.window, self.book = PatientWindow(domain, ruleset), AlertBook(number, close_cleared=True)
+        self.window, self.book = PatientWindow(domain, ruleset), AlertBook(number, staff=ASSUMED_RESPONSE)
         self.last_seen: dict[str, datetime] = {}
         self.alerts: list[Alert] = []
 
@@ -185,13 +185,14 @@ class _PatientReplay:
     def evaluate(self, now: datetime) -> News2Result:
         """One evaluation as the worker runs it; returns the NEWS2 the triage list would show."""
         context = self.window.context(now, _statuses(self.emitters, self.last_seen, now))
-        findings = evaluate(context, self.ruleset, now, active=self.book.active())
-        decision = reconcile(self.book.alerts(), findings, now)
+        self.book.close_due(now)  # staff close clinical alerts after the RCP response times (alertbook)
+        findings, score = evaluate_scored(context, self.ruleset, now, active=self.book.active())
+        decision = reconcile(self.book.alerts(), findings, now, clear_after=self.ruleset.clear_after())
         self.book.apply(decision, now)
         opened = [c.finding for c in decision.changes if c.kind == "open" and c.finding is not None]
         new = self.book.openings[len(self.book.openings) - len(opened) :]
         self.alerts += [Alert(o, f.title, f.reason) for o, f in zip(new, opened, strict=True)]
-        return score_news2(context, self.ruleset, now)
+        return score
 
 
 def replay_patient(patient: SimPatient, number: int, ruleset: RuleSet, config: EvaluationConfig) -> PatientOutcome:

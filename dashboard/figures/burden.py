@@ -4,8 +4,10 @@ and how a draft rule set would change that (preview)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
+from dash import html
 from plotly.subplots import make_subplots
 
 from vward.contract.operations import AlertBurden
@@ -63,6 +65,37 @@ def burden_meter(summary: BurdenSummary) -> go.Figure:
         font={"color": "#1a1a1a"},
     )
     return figure
+
+
+def preview_costs(result: RuleSetPreview) -> Any:
+    """What each side's alerts would cost the nurses, and what that assumes of them."""
+    heads = ("", "Alerts", "State changes (per open alert-hour)", "Notifications (reminders)", "Open per nurse")
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"{name} {side.rule_set}"),
+                html.Td(str(side.total)),
+                html.Td(f"{side.state_changes} ({side.state_changes_per_alert_hour:g})"),
+                html.Td(f"{side.notifications} ({side.reminders})"),
+                html.Td(f"{side.open_per_nurse:.2f}"),
+            ]
+        )
+        for name, side in (("Draft", result.candidate), ("Published", result.published))
+    ]
+    staff = result.staff
+    times = ", ".join(
+        f"{severity} {staff.acknowledge_minutes[severity]:g}/{staff.close_minutes[severity]:g} min"
+        for severity in staff.close_minutes
+    )
+    return html.Div(
+        [
+            html.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(rows)], className="preview-costs"),
+            html.P(
+                f"Assumes {staff.nurses} nurses on duty; alerts acknowledged/closed after ({staff.source}): {times}."
+                " A nurse closes an alert once its condition has cleared, never while it persists."
+            ),
+        ]
+    )
 
 
 def preview_figure(result: RuleSetPreview) -> go.Figure:

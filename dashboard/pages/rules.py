@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from dashboard.api_client import ApiError
 from dashboard.context import Context
-from dashboard.figures.burden import preview_figure
+from dashboard.figures.burden import preview_costs, preview_figure
 from dashboard.formatting import DAY_TIME, local_time, severity_name
 from vward.contract.rulesets import (
     CandidateRequest,
@@ -109,6 +109,14 @@ def layout() -> html.Div:
                                 dmc.Button("Save as new draft", id="ruleset-save", n_clicks=0),
                                 dmc.Button(
                                     "Preview alert burden", id="ruleset-preview-run", n_clicks=0, variant="outline"
+                                ),
+                                dmc.NumberInput(
+                                    id="ruleset-preview-nurses",
+                                    label="Nurses on duty",
+                                    value=2,
+                                    min=1,
+                                    max=100,
+                                    w=140,
                                 ),
                                 dmc.Button("Compare with live", id="ruleset-diff-run", n_clicks=0, variant="outline"),
                                 dmc.Button(
@@ -275,21 +283,29 @@ def register(app: Dash, ctx: Context) -> None:
         Input("ruleset-preview-run", "n_clicks"),
         State("ruleset-yaml", "value"),
         State("ruleset-selected", "data"),
+        State("ruleset-preview-nurses", "value"),
         State("session", "data"),
         prevent_initial_call=True,
     )
-    async def preview(_: int, text: str | None, selected: int | None, session: dict[str, Any] | None) -> Any:
+    async def preview(
+        _: int, text: str | None, selected: int | None, nurses: Any, session: dict[str, Any] | None
+    ) -> Any:
         """Replays what the editor holds, saved or not: a preview of the last saved text would mislead."""
         if not session or selected is None:
             return no_update
         try:
-            body = PreviewRequest(draft=unsaved(text))
+            body = PreviewRequest(draft=unsaved(text), nurses=nurses if isinstance(nurses, int) else 2)
             result = await ctx.api.submit(session["token"], f"/rulesets/{selected}/preview", PREVIEW, body)
         except ValidationError as err:
             return refused_here(err, "Preview failed")
         except ApiError as exc:
             return failure(exc, "Preview failed")
-        return dcc.Graph(figure=preview_figure(result), config={"displayModeBar": False}, id="ruleset-preview-graph")
+        return dmc.Stack(
+            [
+                dcc.Graph(figure=preview_figure(result), config={"displayModeBar": False}, id="ruleset-preview-graph"),
+                preview_costs(result),
+            ]
+        )
 
     @app.callback(
         Output("ruleset-diff", "children", allow_duplicate=True),

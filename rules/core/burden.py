@@ -5,6 +5,9 @@ the ward's local ones (pass its tzinfo, e.g. ZoneInfo(settings.timezone)); a nig
 day it starts, so 02:00 on the 23rd counts in the 19:00-07:00 shift of the 22nd.
 `hours_by_shift(start, end, tz, starts)`: how the hours of a span fall into shifts (open alert-hours, the
 hours a shift was staffed), for the live meter's alerts open per nurse.
+`episode_costs(episodes, staff, end)`: what replayed alerts cost the nurses, as the live meter counts it:
+state changes (the rules' events, escalations, the acknowledgement, the close), notifications (each tier
+reached before the acknowledgement, reminders, a notice per worsening) and the hours alerts stay open.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from rules.core.alertbook import Opening
+from rules.core.alertbook import Episode, Opening, StaffResponse
+from rules.core.escalation import notices_until
 
 DAY_AND_NIGHT = (time(7), time(19))
 
@@ -30,6 +34,35 @@ class Burden:
     def mean_per_patient_day(self, patient_days: float) -> float:
         """Alerts per patient-day of monitoring (patient_days: the exposure, e.g. admitted days in the window)."""
         return self.total / patient_days if patient_days > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeCosts:
+    alerts: int
+    state_changes: int
+    notifications: int  # every notice: first per tier, reminders, worsenings
+    reminders: int
+    open_alert_hours: float
+
+    def per_alert_hour(self) -> float:
+        return self.state_changes / self.open_alert_hours if self.open_alert_hours else 0.0
+
+
+def episode_costs(episodes: Iterable[Episode], staff: StaffResponse, end: datetime) -> EpisodeCosts:
+    """The alerts' cost with staff acknowledging `staff.acknowledge_after` their opening severity after they
+    open (an alert closed sooner is never acknowledged); an alert still open at `end` counts until then."""
+    alerts = changes = notices = reminders = 0
+    hours = 0.0
+    for e in episodes:
+        closed = e.closed_at or end
+        acknowledged_at = e.opened_at + staff.acknowledge_after[e.opened_as]
+        firsts, repeats, escalations = notices_until(e.policy, e.opened_at, min(acknowledged_at, closed))
+        alerts += 1
+        changes += e.events + escalations + (acknowledged_at < closed) + e.closed_by_staff
+        notices += firsts + repeats + e.worsened
+        reminders += repeats
+        hours += (closed - e.opened_at).total_seconds() / 3600
+    return EpisodeCosts(alerts, changes, notices, reminders, hours)
 
 
 def shift_of(at: datetime, starts: Sequence[time]) -> tuple[date, str]:

@@ -8,6 +8,9 @@ Public API: `plan(policy, opened_at=..., tier=..., next_due_at=..., acknowledged
 - Once every tier is notified, the last one is re-notified every `renotify_minutes` until acknowledged;
   `next_due_at` is what the service stores as the alert's next_escalation_at and passes back next time.
 - An acknowledged alert escalates no further (next_due_at None).
+
+`notices_until(policy, opened_at, until)`: what those steps send before an alert is acknowledged or closed,
+for the preview's and the evaluation's notification counts.
 """
 
 from __future__ import annotations
@@ -67,3 +70,19 @@ def plan(
     elif not notify:
         return EscalationStep((), reached, next_due_at, False)
     return EscalationStep(tuple(notify), reached, now + timedelta(minutes=renotify), any(i > 0 for i in due))
+
+
+def notices_until(policy: Mapping[str, Any], opened_at: datetime, until: datetime) -> tuple[int, int, int]:
+    """(first notices, reminders, escalations) the policy sends from the opening until `until`, when the alert
+    is acknowledged or closed: the live timer's steps (`plan`), replayed. The opening's tier always goes out."""
+    tier, due, now = 0, None, opened_at
+    firsts = reminders = escalations = 0
+    while True:
+        step = plan(policy, opened_at=opened_at, tier=tier, next_due_at=due, acknowledged=False, now=now)
+        reminders += sum(n.renotify for n in step.notify)
+        firsts += sum(not n.renotify for n in step.notify)
+        escalations += step.escalated
+        tier, due = step.tier, step.next_due_at
+        if due is None or due >= until:
+            return firsts, reminders, escalations
+        now = due

@@ -17,6 +17,7 @@ Every finding carries its reason (values, thresholds, ages), `auto_resolve` and 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -69,7 +70,8 @@ def _stream_values(
         newest = latest.get(metric)
         if newest is None:
             continue
-        points = [p for p in series.get(metric, ()) if p[0] <= newest.measured_at]
+        points = series.get(metric, ())
+        points = points[: bisect_right(points, newest.measured_at, key=_time)]  # in time order (EvaluationContext)
         summary = summarise(points, rule.stream(), partial(_score, metric, scale, on_oxygen))
         if summary is None:
             continue
@@ -83,6 +85,10 @@ def _stream_values(
             "confirmed_severe": summary.confirmed_severe,
         }
     return latest, explained
+
+
+def _time(point: tuple[datetime, float]) -> datetime:
+    return point[0]
 
 
 def _score(metric: Metric, scale: int, on_oxygen: bool, value: float) -> int:

@@ -1,8 +1,9 @@
 """Replay a candidate rule set over one patient's stored readings: which alerts would have opened, and when.
 
 Public API:
-- `replay(patient, readings, ruleset, until=None) -> ReplayResult` (openings with times, and how many
-  readings and evaluations it took). `readings` are `(measured_at, metric, value)` rows, oldest first.
+- `replay(patient, readings, ruleset, until=None, staff=ASSUMED_RESPONSE) -> ReplayResult` (openings and
+  episodes with times, and how many readings and evaluations it took). `readings` are
+  `(measured_at, metric, value)` rows, oldest first.
 - `replay_sides(patient, readings, rulesets, until=None) -> list[ReplayResult]`: several rule sets over
   one pass of the readings, each `(microseconds since the Unix epoch, metric, value)` in (time, metric)
   order (what preview fetches). Each reading is folded once into what every rule set shares (latest
@@ -14,15 +15,17 @@ finding come or go or rise above the open alert (completeness, the most severe t
 threshold without a hold, moves a value with an open threshold alert across its first bound's hysteresis
 margin, presses the concern button, brings back a stale value, or feeds a trend (a metric's new value, at
 most every TREND_STEP). Between readings it evaluates at the next deadline: a value going stale, a plan
-falling overdue, the concern window ending, or a run outside a bound having been held for `hold_minutes`.
+falling overdue, the concern window ending, a run outside a bound having been held for `hold_minutes`, a
+gap in NEWS2 having lasted `incomplete_after_minutes`, an alert clearing, or staff closing an alert.
 A deadline is derived again before it is used (from the readings folded in since the last evaluation), so
 a value superseded by a newer one does not cost one, and at once when a run outside a bound begins. The
 equivalence tests compare this with the live loop run every minute. Times are integer microseconds inside
 the loop (exact, and far cheaper to compare and subtract than datetimes); datetimes are made only for
 evaluations.
 
-Assumptions of a backtest: staff close a clinical alert as soon as its condition has gone (so it can open
-again); device status and per-patient overrides are not replayed.
+Assumptions of a backtest: staff close a clinical alert `staff.resolve_after` its severity after it opened
+(as observed on the ward, rules.core.alertbook.StaffResponse), and a condition still there then opens a
+new one; device status and per-patient overrides are not replayed.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from rules.core.alertbook import AlertBook, Opening
+from rules.core.alertbook import ASSUMED_RESPONSE, AlertBook, Episode, Opening, StaffResponse
 from rules.core.evaluate import evaluate
 from rules.core.model import EvaluationContext, Finding
 from rules.core.news2 import PARAMETERS, score_parameter
@@ -80,6 +83,7 @@ class ReplayResult:
     openings: tuple[Opening, ...]
     readings: int
     evaluations: int
+    episodes: tuple[Episode, ...] = ()
 
 
 def _number(value: ReadingValue) -> float | None:
@@ -139,9 +143,9 @@ class _Cell:
 class _Replay:
     """One rule set's replay state over the shared fold: alerts plus cheap signatures of what could change."""
 
-    def __init__(self, patient: Patient, ruleset: RuleSet, fold: _Fold) -> None:
+    def __init__(self, patient: Patient, ruleset: RuleSet, fold: _Fold, staff: StaffResponse) -> None:
         self.patient, self.ruleset, self.fold = patient, ruleset, fold
-        self.book = AlertBook(patient.id, close_cleared=True)
+        self.book = AlertBook(patient.id, staff=staff)
         self.clear_after = ruleset.clear_after()
         rules = ruleset.for_pathway(patient.pathway)
         self.keep = {m: _micros(d) for m, d in lookbacks(patient, ruleset).items()}
@@ -379,7 +383,8 @@ class _Replay:
             due = self.admitted + self.incomplete_hold
             if now < due < first:
                 first = due
-        return min([first, *(due for due in [*self._maturing(now), *self._clearing()] if due > now)])
+        closings = [micros(at) for at in self.book.closing_times()]
+        return min([first, *(due for due in [*self._maturing(now), *self._clearing(), *closings] if due > now)])
 
     def _clearing(self) -> list[int]:
         """When alerts whose condition has gone will have stayed gone long enough to clear."""
@@ -399,6 +404,7 @@ class _Replay:
 
     def evaluate_at(self, now: int) -> None:
         at = self.fold.when(now)
+        self.book.close_due(at)  # a person closed it: a condition still there opens a new alert now
         active = self.book.active()
         if self.trends_due or self.trend_findings is None:
             findings = evaluate(self._context(now, trend_history=True), self.ruleset, at, active=active)
@@ -437,19 +443,29 @@ class _Replay:
 
 
 def replay(
-    patient: Patient, readings: Iterable[Reading], ruleset: RuleSet, *, until: datetime | None = None
+    patient: Patient,
+    readings: Iterable[Reading],
+    ruleset: RuleSet,
+    *,
+    until: datetime | None = None,
+    staff: StaffResponse = ASSUMED_RESPONSE,
 ) -> ReplayResult:
     """The alerts `ruleset` would have opened for `patient` over `readings` (oldest first), up to `until`."""
     stamped = [(micros(at), metric, value) for at, metric, value in readings]
-    return replay_sides(patient, stamped, [ruleset], until=until)[0]
+    return replay_sides(patient, stamped, [ruleset], until=until, staff=staff)[0]
 
 
 def replay_sides(
-    patient: Patient, readings: Sequence[Stamped], rulesets: Sequence[RuleSet], *, until: datetime | None = None
+    patient: Patient,
+    readings: Sequence[Stamped],
+    rulesets: Sequence[RuleSet],
+    *,
+    until: datetime | None = None,
+    staff: StaffResponse = ASSUMED_RESPONSE,
 ) -> list[ReplayResult]:
     """Each rule set's alerts over one pass of `readings` (microsecond times, oldest first), up to `until`."""
     fold = _Fold({m for r in rulesets for m in lookbacks(patient, r)})
-    runs = [_Replay(patient, ruleset, fold) for ruleset in rulesets]
+    runs = [_Replay(patient, ruleset, fold, staff) for ruleset in rulesets]
     latest, history = fold.latest, fold.history
     # Per metric, the longest gap after which a reading is quiet (not back from stale in any rule set);
     # a metric some trend reads, or a NEWS2 stream, is never quiet.
@@ -495,4 +511,6 @@ def replay_sides(
             run.settle(group)
         if until is not None:
             run.catch_up(micros(until))
-    return [ReplayResult(tuple(run.book.openings), len(readings), run.evaluations) for run in runs]
+    return [
+        ReplayResult(tuple(run.book.openings), len(readings), run.evaluations, tuple(run.book.episodes)) for run in runs
+    ]

@@ -18,6 +18,7 @@ half the window, and a severe value confirmed by the next sample is used at once
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,10 @@ class StreamValue:
     confirmed_severe: bool  # the two newest samples both score severe: used at once, not the median
 
 
+def _time(point: tuple[datetime, float]) -> datetime:
+    return point[0]
+
+
 def artefacts(values: list[float], spike: float) -> set[int]:
     """Indexes of isolated spikes: interior samples that disagree with two neighbours that agree."""
     return {
@@ -58,7 +63,7 @@ def summarise(series: Series, stream: StreamWindow, score: Callable[[float], int
     if not series:
         return None
     newest = series[-1][0]
-    window = [v for t, v in series if t >= newest - stream.window]
+    window = [v for _, v in series[bisect_left(series, newest - stream.window, key=_time) :]]  # in time order
     if len(window) < stream.min_samples:
         return None
     rejected = artefacts(window, stream.spike)

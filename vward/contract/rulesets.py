@@ -90,6 +90,7 @@ class PreviewRequest(CandidateRequest):
     days: float = Field(default=7, gt=0, le=14, description="how far back to replay")
     until: AwareDatetime | None = Field(default=None, description="end of the window (default: now)")
     patient_ids: list[int] | None = Field(default=None, max_length=2000, description="only these patients")
+    nurses: int = Field(default=2, ge=1, le=100, description="nurses on duty for these patients throughout")
 
 
 class PreviewWindow(BaseModel):
@@ -106,6 +107,22 @@ class PreviewSide(BaseModel):
     busiest_patient_day: int = Field(description="the most alerts one patient had in one day")
     per_severity: dict[str, int]
     per_shift: dict[str, int] = Field(description="'YYYY-MM-DD HH:MM-HH:MM' (ward time) -> alerts opened then")
+    state_changes: int = Field(description="alert events after opening: escalations, acknowledgements, clears ...")
+    state_changes_per_alert_hour: float
+    notifications: int = Field(description="every notice: each tier reached before acknowledgement, reminders")
+    notifications_per_patient_day: float
+    reminders: int
+    open_alert_hours: float = Field(description="hours alerts stayed open (until a person would close them)")
+    open_per_nurse: float = Field(description="alerts open on average per nurse on duty")
+
+
+class PreviewStaff(BaseModel):
+    """What the preview assumes of the people: how fast they act, and how many are on duty."""
+
+    source: str = Field(description="'observed: high (12), ...' from the ward's closed alerts, else 'assumed'")
+    nurses: int
+    acknowledge_minutes: dict[str, float] = Field(description="per severity, opening to acknowledgement")
+    close_minutes: dict[str, float] = Field(description="per severity, opening to closing (once it has cleared)")
 
 
 class PreviewRuleCount(BaseModel):
@@ -125,4 +142,5 @@ class RuleSetPreview(BaseModel):
     elapsed_s: float
     candidate: PreviewSide
     published: PreviewSide
+    staff: PreviewStaff
     per_rule: list[PreviewRuleCount] = Field(description="alerts per rule of either side, by rule id")

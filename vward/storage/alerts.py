@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -303,6 +303,24 @@ async def open_spans(conn: Conn, since: datetime, until: datetime, wards: list[s
         until,
     )
     return rows
+
+
+async def response_times(
+    conn: Conn, since: datetime, machine: str
+) -> dict[Severity, tuple[int, timedelta | None, timedelta | None]]:
+    """Per opening severity, of the alerts a person (not `machine`) closed since `since`: how many, and the
+    median times from opening to acknowledgement and to closing (rules.core.alertbook.observed_response)."""
+    rows = await conn.fetch(
+        "SELECT severity, count(*) AS n,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY acknowledged_at - opened_at)"
+        "   FILTER (WHERE acknowledged_at IS NOT NULL) AS acknowledge,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY resolved_at - opened_at) AS resolve"
+        " FROM alerts WHERE state = 'resolved' AND resolved_at >= $1 AND resolved_by <> $2 AND NOT auto_resolve"
+        " GROUP BY severity",
+        since,
+        machine,
+    )
+    return {Severity(r["severity"]): (r["n"], r["acknowledge"], r["resolve"]) for r in rows}
 
 
 async def openings_since(conn: Conn, since: datetime, wards: list[str] | None, limit: int) -> list[asyncpg.Record]:

@@ -61,9 +61,16 @@ async def test_preview_api_counts_the_candidates_extra_alerts_beside_the_publish
     async with rules_api(settings, db_pool, Role.CLINICIAN, (ward,)) as api:
         yaml_body = {"Content-Type": "application/yaml"}
         draft = await api.post("/api/v1/rulesets", content=_stricter_spo2(), headers=yaml_body)
-        response = await api.post(f"/api/v1/rulesets/{draft.json()['id']}/preview", json={"days": 1})
+        response = await api.post(f"/api/v1/rulesets/{draft.json()['id']}/preview", json={"days": 1, "nurses": 3})
     assert response.status_code == 200, response.text
     report = response.json()
+    # what the extra alert costs: its notices, the hours it stays open (until cleared and closed), per nurse
+    candidate, published = report["candidate"], report["published"]
+    assert candidate["notifications"] > published["notifications"]
+    assert candidate["open_alert_hours"] > published["open_alert_hours"]
+    assert candidate["open_per_nurse"] == pytest.approx(candidate["open_alert_hours"] / (3 * 24), abs=1e-3)
+    assert report["staff"]["nurses"] == 3
+    assert set(report["staff"]["close_minutes"]) == {"high", "medium", "low", "info"}
     assert report["patients"] == 1
     assert report["readings"] == 24 * 7
     per_rule = {r["rule_id"]: (r["candidate"], r["published"]) for r in report["per_rule"]}

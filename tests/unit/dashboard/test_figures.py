@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dashboard.figures.burden import burden_meter, burden_summary, preview_figure
+from dashboard.figures.burden import burden_meter, burden_summary, preview_costs, preview_figure
 from dashboard.figures.news2_chart import TOTAL_ROW, news2_chart
 from dashboard.figures.trends import vital_trends, weight_trend
 from rules.core.news2 import score_ranges
@@ -172,29 +172,61 @@ def test_weight_trend_says_so_when_there_are_no_weights() -> None:
     assert list(weights.data[0].y) == [81.5]
 
 
+_SIDE = {
+    "rule_set": "",
+    "total": 0,
+    "per_patient_day": 0.0,
+    "per_severity": {},
+    "busiest_patient_day": 0,
+    "state_changes": 0,
+    "state_changes_per_alert_hour": 0.0,
+    "notifications": 0,
+    "notifications_per_patient_day": 0.0,
+    "reminders": 0,
+    "open_alert_hours": 0.0,
+    "open_per_nurse": 0.0,
+}
+PREVIEW_ANSWER = {
+    "window": {"start": "2026-11-14T10:00:00+00:00", "end": "2026-11-21T10:00:00+00:00"},
+    "patients": 10,
+    "patient_days": 70.0,
+    "readings": 5000,
+    "evaluations": 4000,
+    "elapsed_s": 1.5,
+    "candidate": _SIDE
+    | {
+        "rule_set": "ward@2",
+        "total": 5,
+        "per_patient_day": 0.071,
+        "per_shift": {"2026-11-20 07:00-19:00": 3, "2026-11-20 19:00-07:00": 2},
+    },
+    "published": _SIDE
+    | {"rule_set": "ward@1", "total": 9, "per_patient_day": 0.129, "per_shift": {"2026-11-20 07:00-19:00": 9}},
+    "per_rule": [
+        {"rule_id": "news2", "candidate": 5, "published": 6},
+        {"rule_id": "news2_incomplete", "candidate": 0, "published": 3},
+    ],
+    "staff": {
+        "source": "observed: high (6); assumed otherwise",
+        "nurses": 3,
+        "acknowledge_minutes": {"high": 4.0, "medium": 30.0},
+        "close_minutes": {"high": 50.0, "medium": 60.0},
+    },
+}
+
+
+def test_the_preview_says_what_each_sides_alerts_cost_and_what_it_assumes_of_staff() -> None:
+    answer = PREVIEW_ANSWER | {"candidate": PREVIEW_ANSWER["candidate"] | {"notifications": 7, "reminders": 2}}
+    table, note = preview_costs(RuleSetPreview.model_validate(answer)).children
+    draft = [c.children for c in table.children[1].children[0].children]
+    assert draft == ["Draft ward@2", "5", "0 (0)", "7 (2)", "0.00"]
+    assert note.children.startswith("Assumes 3 nurses on duty; alerts acknowledged/closed after (observed: high (6)")
+    assert "high 4/50 min, medium 30/60 min" in note.children
+
+
 def test_the_preview_puts_draft_and_published_side_by_side_per_rule_and_shift() -> None:
-    side = {"rule_set": "", "total": 0, "per_patient_day": 0.0, "per_severity": {}, "busiest_patient_day": 0}
-    answer = {
-        "window": {"start": "2026-11-14T10:00:00+00:00", "end": "2026-11-21T10:00:00+00:00"},
-        "patients": 10,
-        "patient_days": 70.0,
-        "readings": 5000,
-        "evaluations": 4000,
-        "elapsed_s": 1.5,
-        "candidate": side
-        | {
-            "rule_set": "ward@2",
-            "total": 5,
-            "per_patient_day": 0.071,
-            "per_shift": {"2026-11-20 07:00-19:00": 3, "2026-11-20 19:00-07:00": 2},
-        },
-        "published": side
-        | {"rule_set": "ward@1", "total": 9, "per_patient_day": 0.129, "per_shift": {"2026-11-20 07:00-19:00": 9}},
-        "per_rule": [
-            {"rule_id": "news2", "candidate": 5, "published": 6},
-            {"rule_id": "news2_incomplete", "candidate": 0, "published": 3},
-        ],
-    }
+    answer = PREVIEW_ANSWER
+    figure = preview_figure(RuleSetPreview.model_validate(answer))
     figure = preview_figure(RuleSetPreview.model_validate(answer))
     draft_rules, live_rules = figure.data[0], figure.data[2]
     assert list(draft_rules.x) == ["news2", "news2_incomplete"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import random
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bench.rules_preview import candidate_ruleset
-from rules.core.alertbook import AlertBook, Opening
+from rules.core.alertbook import ASSUMED_RESPONSE, AlertBook, Opening
 from rules.core.burden import alert_burden, shift_of
 from rules.core.evaluate import evaluate
 from rules.core.reconcile import reconcile
@@ -62,19 +63,29 @@ def eventful_series(seed: int, minutes: int) -> list[Reading]:
 
 
 def every_minute(person: Patient, readings: list[Reading], ruleset: RuleSet, until: datetime) -> list[Opening]:
-    """The reference: the live loop run at every reading time and every minute between."""
-    window, book = PatientWindow(person, ruleset), AlertBook(person.id, close_cleared=True)
+    """The reference: the live loop run at every reading time, every minute between, and when staff close an
+    alert (a person closes it at a time of their own, not on the minute)."""
+    window, book = PatientWindow(person, ruleset), AlertBook(person.id, staff=ASSUMED_RESPONSE)
     times = sorted(
         {t for t, _, _ in readings}
         | {START + timedelta(minutes=i) for i in range(int((until - START).total_seconds() // 60))}
     )
-    added = 0
-    for now in times:
+    heapq.heapify(times)
+    added, done = 0, set()
+    while times:
+        now = heapq.heappop(times)
+        if now in done:
+            continue
+        done.add(now)
         while added < len(readings) and readings[added][0] <= now:
             window.add(*readings[added])
             added += 1
+        book.close_due(now)
         findings = evaluate(window.context(now), ruleset, now, active=book.active())
         book.apply(reconcile(book.alerts(), findings, now, clear_after=ruleset.clear_after()), now)
+        for t in book.closing_times():
+            if now < t < until and t not in done:
+                heapq.heappush(times, t)
     return book.openings
 
 

@@ -240,6 +240,7 @@ async def preview_ruleset(
             patient_ids=request.patient_ids,
             wards=list(principal.wards) or None,
             fan_out=None if dsn is None else (dsn, processes),
+            nurses=request.nurses,
         )
     except LookupError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
