@@ -11,8 +11,9 @@ alert and its event trail through the API as the demo's admin, and prints one JS
   (the issue's target: at most 2 per hour), and the ward's total changes per total alert-hour;
 - wavers (a condition back within its episode: counted on the alert, not an event);
 - notifications, as a webhook on loopback received them (the demo is started with one): the most first
-  notifications any alert sent to one tier (the target: 1, "at most one per tier per episode"), reminders of
-  unacknowledged alerts (the policy's renotify, by design) apart;
+  notifications any alert sent to one tier, and to one tier at one severity (the target: 1, "at most one
+  per tier per episode"; a worsening tells the tier again at its new severity), reminders of unacknowledged
+  alerts (the policy's renotify, by design) apart;
 - alerts on the ward's stable patients (ground truth from the simulator's plan for the same seed),
   clinical and device ones apart.
 The demo is stopped by its pid at the end, also on error.
@@ -83,11 +84,15 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 
 def notifications(received: list[dict[str, Any]]) -> dict[str, Any]:
+    """A worsening tells the tier told last again, at the new severity (new news, by design): the target,
+    one notification per tier per episode, is counted per severity the alert reached."""
     firsts = Counter((n["alert_id"], n["tier"]) for n in received if not n["renotify"])
+    per_severity = Counter((n["alert_id"], n["tier"], n["severity"]) for n in received if not n["renotify"])
     return {
         "notifications": len(received),
         "first_notifications": sum(firsts.values()),
         "most_first_notifications_per_alert_tier": max(firsts.values(), default=0),
+        "most_first_notifications_per_alert_tier_severity": max(per_severity.values(), default=0),
         "reminders": sum(1 for n in received if n["renotify"]),
         "notification_events": dict(Counter(n["event"] for n in received)),
     }

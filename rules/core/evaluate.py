@@ -8,6 +8,7 @@ Shared by the live worker, preview/backtest (rules.core.replay) and the golden t
 - `evaluate_scored(...) -> (findings, News2Result)`: the same, with the score it rests on (the worker).
 - `score_news2(context, ruleset, now) -> News2Result`: the score for the triage list (not applicable
   for under-16s and pregnancy, incomplete when a parameter is missing or older than its window).
+- `stream_values(latest, scale, streams, series)`: the values NEWS2 scores, a stream's as its summary.
 
 Rule ids: "news2", "news2_incomplete", "threshold:<metric>:<low|high>", "trend:<name>", "overdue:<name>",
 "device_offline:<device_id>", "battery_low:<device_id>", "clock_skew:<device_id>", "patient_concern",
@@ -27,7 +28,7 @@ from typing import Any
 from rules.core.model import EvaluationContext, Finding, Series
 from rules.core.news2 import News2Result, applicability, assess, score_parameter, values_only
 from rules.core.overrides import sort_overrides
-from rules.core.ruleset import RuleSet
+from rules.core.ruleset import News2Stream, RuleSet
 from rules.core.staleness import battery_low, clock_skewed, offline, overdue
 from rules.core.streams import summarise
 from rules.core.thresholds import SIDES, apply_override, breach, threshold_rule_id
@@ -47,7 +48,7 @@ def _scored(
     context: EvaluationContext, ruleset: RuleSet, now: datetime, series: Mapping[str, Series]
 ) -> tuple[News2Result, dict[str, Any]]:
     """The score and, per stream, what entered it (median of how many samples, artefacts rejected)."""
-    latest, streams = _stream_values(context, ruleset, series)
+    latest, streams = stream_values(context.latest, context.patient.spo2_scale, ruleset.news2.streams, series)
     result = assess(latest, scale=context.patient.spo2_scale, now=now, freshness=ruleset.news2.freshness())
     reason = applicability(context.patient, now)
     return (result if reason is None else values_only(result, reason)), streams
@@ -58,15 +59,15 @@ def _shown(parameter: str) -> str:
     return METRIC_SPECS[Metric(parameter)].display
 
 
-def _stream_values(
-    context: EvaluationContext, ruleset: RuleSet, series: Mapping[str, Series]
+def stream_values(
+    observed: Mapping[str, Observation], scale: int, streams: Mapping[Metric, News2Stream], series: Mapping[str, Series]
 ) -> tuple[dict[str, Observation], dict[str, Any]]:
-    """The latest observations with each declared stream's newest sample replaced by its summary."""
-    latest = dict(context.latest)
+    """The latest observations with each declared stream's newest sample replaced by its summary over the
+    samples in `series` (time order) up to it; shared by the worker and the NEWS2 chart."""
+    latest = dict(observed)
     explained: dict[str, Any] = {}
-    scale = context.patient.spo2_scale
     on_oxygen = getattr(latest.get(Metric.ON_OXYGEN), "value", False) is True
-    for metric, rule in ruleset.news2.streams.items():
+    for metric, rule in streams.items():
         newest = latest.get(metric)
         if newest is None:
             continue

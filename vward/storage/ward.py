@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -128,6 +129,44 @@ async def chart_readings(
 ) -> list[asyncpg.Record]:
     """What an observation chart of columns of `step` needs, in time order, however dense the stream."""
     rows: list[asyncpg.Record] = await conn.fetch(_CHART_SQL, patient_id, start, end, step, metrics, unused_flag)
+    return rows
+
+
+# Per stream metric, the samples of its window back from each chart column's last reading (that one included):
+# what the worker's stream summary of that moment rests on. A few per column, however dense the stream.
+_STREAM_WINDOWS_SQL = """
+SELECT l.metric, r.value, r.measured_at
+FROM (
+    SELECT DISTINCT ON (metric, date_bin($4, measured_at, $2)) metric, measured_at
+    FROM readings
+    WHERE patient_id = $1 AND measured_at >= $2 AND measured_at < $3 AND metric = ANY($5::text[])
+      AND value IS NOT NULL AND NOT ($7::text = ANY(flags))
+    ORDER BY metric, date_bin($4, measured_at, $2), measured_at DESC
+) l
+JOIN unnest($5::text[], $6::interval[]) AS w(metric, span) ON w.metric = l.metric
+CROSS JOIN LATERAL (
+    SELECT value, measured_at FROM readings
+    WHERE patient_id = $1 AND metric = l.metric AND measured_at >= l.measured_at - w.span
+      AND measured_at <= l.measured_at AND value IS NOT NULL AND NOT ($7::text = ANY(flags))
+) r
+ORDER BY l.metric, r.measured_at
+"""
+
+
+async def stream_windows(
+    conn: Conn,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    windows: Mapping[str, timedelta],
+    unused_flag: str,
+) -> list[asyncpg.Record]:
+    """Per stream metric, the samples each chart column's stream summary is made of, in time order."""
+    metrics = sorted(windows)
+    rows: list[asyncpg.Record] = await conn.fetch(
+        _STREAM_WINDOWS_SQL, patient_id, start, end, step, metrics, [windows[m] for m in metrics], unused_flag
+    )
     return rows
 
 

@@ -12,11 +12,15 @@ import asyncpg
 import httpx
 import pytest
 
+from ingest.core.skew import FUTURE
 from rules.service import seed_default_ruleset
 from tests.support.api import api_client
 from vward.domain.alerts import Role
+from vward.domain.metrics import Metric
+from vward.domain.readings import Reading
 from vward.settings import Settings
 from vward.storage.evaluation import EVAL_CHANNEL
+from vward.storage.readings import insert_for_patient
 
 pytestmark = pytest.mark.integration
 
@@ -223,3 +227,26 @@ async def test_the_audit_trail_is_scoped_and_its_reading_audited(settings: Setti
         "SELECT count(*) FROM audit_log WHERE patient_id = $1 AND action = 'audit.read'", patient
     )
     assert reads == 2
+
+
+async def test_the_news2_chart_scores_a_stream_by_its_median_as_the_worker_does(
+    settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """A patch's heart rate every 5 s whose newest sample is an artefact (160 among 72s): the chart's cell is
+    the window's median, 72, scoring 0, as the worker scores it; before, it scored the artefact's 3."""
+    ward = _ward()
+    now = datetime.now(UTC).replace(microsecond=0)
+    async with api_client(settings, db_pool, Role.CLINICIAN, wards=(ward,)) as client:
+        patient = await _admit(client, ward, admitted_at=(now - timedelta(hours=2)).isoformat())
+        rates = [72.0] * 11 + [160.0]
+        readings = [
+            Reading("patch-chart", f"m-{i}", Metric.HEART_RATE, v, now - timedelta(seconds=5 * (11 - i)), now)
+            for i, v in enumerate(rates)
+        ]
+        async with db_pool.acquire() as conn, conn.transaction():
+            await seed_default_ruleset(conn)
+            await insert_for_patient(conn, patient, readings, not_latest_flag=FUTURE)
+        chart = await client.get(f"/api/v1/patients/{patient}/news2-chart")
+    assert chart.status_code == 200, chart.text
+    cells = {c["parameter"]: c for c in chart.json()["columns"][-1]["cells"]}
+    assert (cells["heart_rate"]["value"], cells["heart_rate"]["score"]) == (72.0, 0)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rules.core.evaluate import score_news2
 from rules.core.news2 import Status
 from rules.core.observation_chart import chart_columns
-from tests.unit.rules.builders import NORMAL, NOW
+from rules.core.ruleset import default_ruleset
+from tests.unit.rules.builders import NORMAL, NOW, context
 from vward.domain.metrics import Metric
 from vward.domain.readings import Observation, ReadingValue
 
@@ -91,3 +93,22 @@ def test_a_patient_news2_does_not_apply_to_keeps_values_but_no_scores() -> None:
     assert column.result.parameters["respiratory_rate"].value == 26.0
     assert {p.score for p in column.result.parameters.values()} == {None}
     assert column.result.score is None
+
+
+def test_a_stream_scores_as_the_worker_scores_it_its_median_not_its_newest_sample() -> None:
+    """The demo's gap: a column whose last heart rate was an artefact (160 among 72s) scored 3 on the chart
+    while the worker, scoring the window's median, scored 0."""
+    rules = default_ruleset()
+    last = timedelta(minutes=30)
+    rates = [72.0] * 11 + [160.0]
+    samples = [(START + last - (len(rates) - 1 - i) * timedelta(seconds=5), v) for i, v in enumerate(rates)]
+    observations = [*full_set(timedelta(minutes=5)), at("heart_rate", 160.0, last)]
+    plain = columns(observations)
+    assert plain[-1].result.parameters["heart_rate"].score == 3  # without the stream's samples: as measured
+    streamed = columns(observations, streams=rules.news2.streams, samples={"heart_rate": samples})
+    cell = streamed[-1].result.parameters["heart_rate"]
+    assert (cell.value, cell.score) == (72.0, 0)
+    others = {m: v for m, v in NORMAL.items() if m != "heart_rate"}
+    history = tuple(Observation(Metric.HEART_RATE, v, t) for t, v in samples)
+    worker = score_news2(context(others, history=history), rules, START + last)
+    assert worker.parameters["heart_rate"].value == cell.value

@@ -1,5 +1,5 @@
 """One patient's NEWS2 observation chart, scored on the server by the rules core (`assess`) with the rule
-set's freshness windows; a stream's cells are its newest sample, not the worker's median (a known gap)."""
+set's freshness windows; a stream's cell is the summary of its window, as the worker scores it."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ async def news2_chart(
         except LookupError:
             raise HTTPException(status.HTTP_409_CONFLICT, "No rule set is published yet") from None
         rows = await ward_store.chart_readings(conn, patient_id, start, end, step, [str(m) for m in PARAMETERS], FUTURE)
+        streams = live.published.rules.news2.streams
+        windows = {str(m): timedelta(seconds=s.window_seconds) for m, s in streams.items()}
+        samples = await ward_store.stream_windows(conn, patient_id, start, end, step, windows, FUTURE)
         await record_audit(
             conn,
             principal=principal,
@@ -82,6 +85,9 @@ async def news2_chart(
         if (value := observation_value(r["metric"], r["value"], r["value_text"])) is not None
     ]
     reason = applicability(patient, end)
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    for r in samples:
+        series.setdefault(r["metric"], []).append((r["measured_at"], r["value"]))
     columns = chart_columns(
         observations,
         start=start,
@@ -89,6 +95,8 @@ async def news2_chart(
         scale=patient.spo2_scale,
         freshness=live.published.rules.news2.freshness(),
         not_applicable_reason=reason,
+        streams=streams,
+        samples={m: sorted(set(points)) for m, points in series.items()},
     )
     return News2Chart(
         scale=patient.spo2_scale,
