@@ -30,7 +30,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sim = subparsers.add_parser("sim", help="simulated patients and devices publishing to an MQTT broker")
     sim.add_argument("--patients", type=int, default=40, help="simulated patients, six devices each (default 40)")
     sim.add_argument("--seed", type=int, default=1, help="the same seed gives the same ward and readings")
-    sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (1440: a day/min)")
+    sim.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second (1440: a day/min); above 1 the devices' clocks run ahead of a live"
+        " platform, which corrects their times once they are 30 s ahead",
+    )
     sim.add_argument("--scenario-mix", default="", help="e.g. stable=0.6,sepsis=0.2,device_failure=0.2")
     sim.add_argument("--mqtt-url", default=None, help="mqtt://host:port (default VWARD_MQTT_URL)")
     sim.add_argument("--topic-prefix", default=None, help="topic prefix (default VWARD_MQTT_TOPIC_PREFIX)")

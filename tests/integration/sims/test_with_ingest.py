@@ -40,11 +40,14 @@ async def test_the_platform_confirms_everything_the_ward_sends(settings: Setting
     await provision_ward(db_pool, plan, plan.start)
     faults = FaultRates(duplicates=0.3, out_of_order=0.2, malformed=0.2)
     assert settings.mqtt_url is not None
-    ward = SimulatedWard(plan, settings.mqtt_url, settings.mqtt_topic_prefix, 10.0, faults, seed=2, resend_after_s=1.0)
+    # 4x for 8 s: 32 simulated seconds. A faster or longer run puts the devices' clocks (simulated time) over
+    # 30 s ahead of the platform's, which then corrects their times (ingest.core.clock), and a damaged early
+    # message resent after that lands before the admission.
+    ward = SimulatedWard(plan, settings.mqtt_url, settings.mqtt_topic_prefix, 4.0, faults, seed=2, resend_after_s=1.0)
     stop = asyncio.Event()
     async with running_ingest(settings, db_pool):
         run = asyncio.create_task(ward.run(stop))
-        await asyncio.sleep(4.0)
+        await asyncio.sleep(8.0)
         stop.set()
         await asyncio.wait_for(run, 15)
 
