@@ -52,6 +52,17 @@ def about(alert: AlertOut) -> str:
     return f"{alert.patient.display_name} · MRN {alert.patient.mrn} · {age}"
 
 
+def resolve_warning(alert: AlertOut) -> str | None:
+    """Resolving an alert whose condition holds now opens a new one at the next evaluation (an alert is never
+    suppressed): say so before the person confirms, rather than after."""
+    if alert.auto_resolve or alert.cleared_at is not None or alert.absent_since is not None:
+        return None
+    return (
+        "Its condition is still present: resolving opens a new alert at the next reading. If you are"
+        " handling it, acknowledge it instead and resolve it once the condition has gone."
+    )
+
+
 def action_buttons(alert: AlertOut, last: AlertOut | None = None) -> dmc.Group:
     """The actions the API allows, and beside them what was just done to this alert (`last`)."""
     buttons: list[Any] = [
@@ -147,7 +158,9 @@ def register(app: Dash, ctx: Context) -> None:
         except ApiError as exc:
             return no_update, False, no_update, no_update, feedback_for(action, None, exc.detail)
         title = f"{VERBS[action].rstrip('…')}: {alert.title}"
-        return {"action": action, "alert": alert_id}, True, title, about(alert), None  # the last notice goes
+        warning = resolve_warning(alert) if action == "resolve" else None
+        shown = about(alert) if warning is None else [about(alert), dmc.Text(warning, c="orange.9", fw=500, size="sm")]
+        return {"action": action, "alert": alert_id}, True, title, shown, None  # the last notice goes
 
     @app.callback(
         Output("action-modal", "opened", allow_duplicate=True),

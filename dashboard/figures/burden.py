@@ -67,6 +67,10 @@ def burden_meter(summary: BurdenSummary) -> go.Figure:
     return figure
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def preview_costs(result: RuleSetPreview) -> Any:
     """What each side's alerts would cost the nurses, and what that assumes of them."""
     heads = ("", "Alerts", "State changes (per open alert-hour)", "Notifications (reminders)", "Open per nurse")
@@ -104,7 +108,7 @@ def preview_figure(result: RuleSetPreview) -> go.Figure:
     rules = [r.rule_id for r in result.per_rule]
     shifts = sorted(set(draft.per_shift) | set(live.per_shift))
     figure = make_subplots(
-        rows=2, cols=1, vertical_spacing=0.25, subplot_titles=["Alerts per rule", "Alerts per nurse shift (ward time)"]
+        rows=2, cols=1, vertical_spacing=0.25, subplot_titles=["Alerts per rule", "Alerts opened per shift (ward time)"]
     )
     sides = [("Draft", draft, "#1c3faa", True), ("Published", live, "#6b6b6b", False)]
     for name, side, colour, is_draft in sides:
@@ -136,9 +140,11 @@ def preview_figure(result: RuleSetPreview) -> go.Figure:
             row=2,
             col=1,
         )
+    figure.update_xaxes(type="category", row=2, col=1)  # shift labels, not dates to interpolate between
+    days = f"{result.patient_days:.1f}".rstrip("0").rstrip(".")
     figure.update_layout(
-        title=f"Alert burden preview: draft against published, {result.patients} patients, "
-        f"{result.patient_days:.0f} patient-days",
+        title=f"Alert burden preview: draft against published, {_count(result.patients, 'patient')}, "
+        f"{days} patient-day{'' if days == '1' else 's'}",
         barmode="group",
         height=640,
         margin={"l": 60, "r": 20, "t": 130, "b": 60},

@@ -47,9 +47,10 @@ def noisiest(title: str, rows: list[tuple[Any, int]], label: str) -> Any:
 
 def totals(answer: AlertBurden) -> str:
     """The week in one line, each figure in the unit a nurse feels it in."""
+    notified = f"{answer.notifications} notifications" if answer.notifications_on else "notifications off (no channel)"
     return (
         f"{answer.total} opened · {answer.state_changes} state changes"
-        f" ({answer.state_changes_per_alert_hour:g} per open alert-hour) · {answer.notifications} notifications"
+        f" ({answer.state_changes_per_alert_hour:g} per open alert-hour) · {notified}"
         f" · {answer.wavers} waverings kept within their episode · {answer.open_alert_hours:g} alert-hours open"
     )
 

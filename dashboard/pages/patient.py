@@ -203,6 +203,8 @@ def event_detail(event: AlertEvent, tz: str) -> str:
     for key, value in event.detail.items():
         if key == "outcome_code" and value in ResolveOutcome.__members__.values():
             value = OUTCOME_LABELS[ResolveOutcome(value)]
+        if isinstance(value, list):  # tiers [1], targets ['doctor']: as words, not Python's repr
+            value = ", ".join(str(v).replace("_", " ") for v in value)
         parts.append(f"{key.replace('_', ' ')}: {value}")
     return " · ".join(parts)
 

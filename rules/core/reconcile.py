@@ -44,7 +44,8 @@ def _still_firing(alert: AlertSnapshot, finding: Finding, now: datetime) -> list
     if finding.severity > alert.severity:
         reason = f"severity {alert.severity.name.lower()} -> {finding.severity.name.lower()}"
         changes.append(AlertChange("worsen", alert.rule_id, finding, alert.id, finding.severity, reason))
-    elif alert.title and finding.title != alert.title:
+    elif finding.severity == alert.severity and alert.title and finding.title != alert.title:
+        # a lower finding keeps the title of the worst: a HIGH alert never reads "at or above 38" (medium)
         changes.append(AlertChange("retitle", alert.rule_id, finding, alert.id, reason="the finding reads otherwise"))
     if alert.cleared:
         changes.append(AlertChange("returned", alert.rule_id, finding, alert.id, reason="condition is back"))

@@ -65,6 +65,7 @@ class AlertBurden(BaseModel):
     open_alert_hours: float = 0
     state_changes_per_alert_hour: float = 0
     nurses_per_shift: int = Field(description="the staffing the per-nurse figures assume, per ward and shift")
+    notifications_on: bool = Field(True, description="false: no channel is configured, so nothing is notified")
     per_ward_shift: list[WardShiftCount]
     noisiest_rules: list[RuleCount]
     noisiest_patients: list[PatientCount]

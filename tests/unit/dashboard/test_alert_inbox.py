@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dashboard.alert_actions import about, action_buttons, body_for, last_action, missing_fields
+from dashboard.alert_actions import about, action_buttons, body_for, last_action, missing_fields, resolve_warning
 from dashboard.pages.alerts import held_in_place
 from tests.unit.dashboard.builders import alert
 from vward.contract.alerts import Note, Resolution, Snooze
@@ -77,3 +77,13 @@ def test_rows_hold_their_places_after_an_action_and_the_resolved_one_stays_until
     assert last_action(version, NOW + timedelta(seconds=10)) == resolved
     assert last_action(version, NOW + timedelta(seconds=31)) is None
     assert last_action(None, NOW) is None
+
+
+def test_resolving_an_alert_whose_condition_holds_warns_that_it_will_open_again() -> None:
+    """The demo: a BP alert resolved at 18:51:24 opened again at 18:51:39; the dialog had said nothing."""
+    present = alert(5)
+    assert (present.cleared_at, present.absent_since, present.auto_resolve) == (None, None, False)
+    assert "still present" in (resolve_warning(present) or "")
+    assert resolve_warning(present.model_copy(update={"cleared_at": datetime.now(UTC)})) is None
+    assert resolve_warning(present.model_copy(update={"absent_since": datetime.now(UTC)})) is None
+    assert resolve_warning(present.model_copy(update={"auto_resolve": True})) is None

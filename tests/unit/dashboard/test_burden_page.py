@@ -32,6 +32,11 @@ def test_the_week_in_one_line() -> None:
     )
 
 
+def test_without_a_channel_the_meter_says_notifications_are_off_not_zero() -> None:
+    off = ANSWER.model_copy(update={"notifications": 0, "notifications_on": False})
+    assert "notifications off (no channel)" in totals(off)
+
+
 def test_shifts_newest_first_with_alerts_open_per_nurse_for_the_staffing_given() -> None:
     table = per_shift(ANSWER)
     head, body = table.children

@@ -235,6 +235,9 @@ def test_the_preview_puts_draft_and_published_side_by_side_per_rule_and_shift() 
     assert "ward@2: 5 alerts, 0.07 per patient-day" in draft_rules.name
     assert list(figure.data[3].y) == [9, 0]  # published per shift, a shift with none is a 0, not a gap
     assert "10 patients, 70 patient-days" in figure.layout.title.text
+    assert figure.layout.xaxis2.type == "category"  # one shift drew as a date axis ticking milliseconds
+    one = preview_figure(RuleSetPreview.model_validate(answer | {"patients": 1, "patient_days": 1.0}))
+    assert "1 patient, 1 patient-day" in one.layout.title.text
 
 
 def test_the_burden_meter_shows_the_apis_counts_per_ward_and_shift() -> None:

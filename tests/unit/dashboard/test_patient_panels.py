@@ -11,6 +11,7 @@ from dashboard.pages.patient import (
     OVERRIDES,
     audit_table,
     devices_panel,
+    event_detail,
     notes_list,
     overrides_table,
     timeline_key,
@@ -18,6 +19,7 @@ from dashboard.pages.patient import (
 from tests.unit.dashboard import test_worklist_rows
 from tests.unit.dashboard.builders import NOW as ALERT_NOW
 from tests.unit.dashboard.builders import alert
+from vward.contract.alerts import AlertEvent
 from vward.contract.patients import PatientDetail
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -117,3 +119,18 @@ def test_the_records_alerts_put_what_needs_acting_on_first() -> None:
     resolved_high = alert(3, state="resolved").model_copy(update={"severity": 3, "opened_at": ALERT_NOW})
     ordered = sorted([medium_new, resolved_high, high_old], key=timeline_key)
     assert [a.id for a in ordered] == [1, 2, 3]
+
+
+def test_an_escalation_event_reads_its_tiers_and_targets_as_words() -> None:
+    event = AlertEvent(
+        at=datetime(2026, 12, 3, 18, 41, tzinfo=UTC),
+        kind="escalated",
+        actor="rules-worker",
+        from_state="open",
+        to_state="escalated",
+        severity=3,
+        detail={"tiers": [1], "targets": ["doctor", "emergency_team"]},
+    )
+    shown = event_detail(event, "Europe/London")
+    assert "tiers: 1 · targets: doctor, emergency team" in shown
+    assert "[" not in shown

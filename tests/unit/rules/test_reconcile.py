@@ -203,3 +203,12 @@ def test_a_finding_that_reads_otherwise_at_the_same_severity_retitles_its_alert(
     assert (change.kind, change.finding) == ("retitle", now_complete)
     same = alert("news2", severity=H, title="NEWS2 15 (high)")
     assert reconcile([same], [now_complete], NOW).changes == ()
+
+
+def test_an_alert_still_firing_below_its_severity_keeps_the_title_of_its_worst() -> None:
+    """The demo's temperature alert read "(at or above 39.1)" and "(at or above 38)" by turns while high."""
+    high = alert("threshold:temperature:high", severity=H, title="Temperature 39.4 °C (at or above 39.1)")
+    lower = Finding("threshold:temperature:high", M, "Temperature 38.6 °C (at or above 38)", {}, False, {})
+    assert reconcile([high], [lower], NOW).changes == ()
+    same = Finding("threshold:temperature:high", H, "Temperature 39.6 °C (at or above 39.1)", {}, False, {})
+    assert kinds(reconcile([high], [same], NOW).changes) == [("retitle", "threshold:temperature:high", 1)]

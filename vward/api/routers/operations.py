@@ -135,6 +135,7 @@ async def alert_burden(
         open_alert_hours=round(total_hours, 2),
         state_changes_per_alert_hour=round(sum(counted["change"].values()) / total_hours, 2) if total_hours else 0,
         nurses_per_shift=nurses,
+        notifications_on=bool(settings.notify_webhook_url),
         per_ward_shift=[
             WardShiftCount(
                 ward=w,
