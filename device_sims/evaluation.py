@@ -28,9 +28,10 @@ from device_sims.ward import (
 from rules.core.alertbook import ASSUMED_RESPONSE, AlertBook, Episode, Opening
 from rules.core.burden import EpisodeCosts, episode_costs
 from rules.core.evaluate import evaluate_scored
-from rules.core.model import DeviceStatus
+from rules.core.model import DeviceStatus, Finding
 from rules.core.news2 import News2Result, score_values
 from rules.core.reconcile import reconcile
+from rules.core.replay import TREND_STEP
 from rules.core.ruleset import RuleSet
 from rules.core.window import PatientWindow
 from vward.domain.metrics import Metric
@@ -194,6 +195,8 @@ class _PatientReplay:
         self.window, self.book = PatientWindow(domain, ruleset), AlertBook(number, staff=ASSUMED_RESPONSE)
         self.last_seen: dict[str, datetime] = {}
         self.alerts: list[Alert] = []
+        self.trends: list[Finding] = []
+        self.trends_at: datetime | None = None
 
     def receive(self, message: Message) -> None:
         for metric, value, at in message.readings:
@@ -202,9 +205,18 @@ class _PatientReplay:
 
     def evaluate(self, now: datetime) -> News2Result:
         """One evaluation as the worker runs it; returns the NEWS2 the triage list would show."""
-        context = self.window.context(now, _statuses(self.emitters, self.last_seen, now))
         self.book.close_due(now)  # staff close clinical alerts after the RCP response times (alertbook)
-        findings, score = evaluate_scored(context, self.ruleset, now, active=self.book.active())
+        statuses = _statuses(self.emitters, self.last_seen, now)
+        active = self.book.active()
+        if self.trends_at is None or now - self.trends_at >= TREND_STEP:
+            # trends read days of history (a 7-day heart-rate baseline): as the replay does, hourly
+            context = self.window.context(now, statuses)
+            findings, score = evaluate_scored(context, self.ruleset, now, active=active)
+            self.trends = [f for f in findings if f.rule_id.startswith("trend:")]
+            self.trends_at = now
+        else:
+            context = self.window.context(now, statuses, trend_history=False)
+            findings, score = evaluate_scored(context, self.ruleset, now, active=active, trends=self.trends)
         decision = reconcile(self.book.alerts(), findings, now, clear_after=self.ruleset.clear_after())
         self.book.apply(decision, now)
         opened = [c.finding for c in decision.changes if c.kind == "open" and c.finding is not None]
