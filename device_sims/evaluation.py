@@ -366,14 +366,44 @@ def burden(result: EvaluationResult) -> Burden:
     )
 
 
+def true_crossing(patient: SimPatient, until: datetime) -> datetime | None:
+    """When the patient's true NEWS2 (the simulated physiology, as a device would display it, no noise) first
+    reaches NEWS2_ALERT_AT after onset: the moment a perfect observer would alert. Minute steps, then 5 s."""
+    onset = patient.scenario.onset
+    if onset is None:
+        return None
+    minute, fine = timedelta(minutes=1), timedelta(seconds=5)
+    at = onset
+    while at <= until:
+        if (true_news2(patient, at).score or 0) >= NEWS2_ALERT_AT:
+            back = at - minute
+            while back < at and (true_news2(patient, back).score or 0) < NEWS2_ALERT_AT:
+                back += fine
+            return max(back, onset)
+        at += minute
+    return None
+
+
+def detection_delay(outcome: PatientOutcome, truth: datetime) -> timedelta | None:
+    """From the true crossing to the first alert after onset (0 when the ward was alerted before it)."""
+    alert = first_alert(outcome)
+    return None if alert is None else max(alert.at - truth, timedelta(0))
+
+
 def added_delays(before: EvaluationResult, after: EvaluationResult) -> list[timedelta]:
-    """Per deterioration detected by both: how much later `after` alerted than `before` (negative: sooner)."""
-    earlier = {o.patient.mrn: first_alert(o) for o in before.outcomes if o.onset is not None}
+    """Per deterioration whose true NEWS2 reaches the alert score: how much later than the truth `after`
+    alerted, less how much later `before` did. An alert before the truth (a patient's own call, a trend, or a
+    lucky noisy sample) counts as on time, so the per-sample set's noise earns it nothing."""
+    earlier = {o.patient.mrn: o for o in before.outcomes}
     delays = []
     for outcome in after.outcomes:
-        was, now = earlier.get(outcome.patient.mrn), first_alert(outcome) if outcome.onset is not None else None
-        if was is not None and now is not None:
-            delays.append(now.at - was.at)
+        last = EVALUATION_START + max(outcome.followed, earlier[outcome.patient.mrn].followed)
+        truth = true_crossing(outcome.patient, last) if outcome.onset is not None else None
+        if truth is None:
+            continue
+        now, was = detection_delay(outcome, truth), detection_delay(earlier[outcome.patient.mrn], truth)
+        if now is not None and was is not None:
+            delays.append(now - was)
     return delays
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from rules.service import INGEST_STALLED_RULE
 from rules.worker import RulesWorker
 from tests.integration.rules.helpers import admitted_patient
 from vward.settings import Settings
@@ -22,6 +23,16 @@ async def _status(pool: asyncpg.Pool, device_id: str, online: bool, battery: int
         await apply_statuses(conn, [StatusUpdate(device_id, online, battery, at)])
 
 
+async def _ingest_flowing(pool: asyncpg.Pool) -> None:
+    """While ingest is stalled one system alert speaks for every patient and no device alert opens (by
+    design); another test's stall alert, left open in the shared database, must not stand in for ours."""
+    await pool.execute(
+        "UPDATE alerts SET state = 'resolved', resolved_at = now(), resolved_by = 'test', updated_at = now()"
+        " WHERE patient_id IS NULL AND rule_id = $1 AND state <> 'resolved'",
+        INGEST_STALLED_RULE,
+    )
+
+
 async def _queued(pool: asyncpg.Pool, patient_id: int) -> str | None:
     reason: str | None = await pool.fetchval("SELECT reason FROM eval_queue WHERE patient_id = $1", patient_id)
     return reason
@@ -31,6 +42,7 @@ async def test_a_last_will_queues_the_patient_at_once_and_opens_the_offline_aler
     settings: Settings, db_pool: asyncpg.Pool
 ) -> None:
     now = datetime.now(UTC)
+    await _ingest_flowing(db_pool)
     patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=1))
     worker = RulesWorker(settings, db_pool, clock=lambda: now)
     await _status(db_pool, device_id, True, 80, now - timedelta(seconds=30))
