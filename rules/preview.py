@@ -176,22 +176,26 @@ class ShardResult:
     episodes: tuple[list[Episode], list[Episode]] = ([], [])
 
 
-async def replay_patients(
-    pool: asyncpg.Pool,
-    patients: list[Patient],
-    candidate: RuleSet,
-    published: RuleSet,
-    start: datetime,
-    end: datetime,
-    staff: StaffResponse,
-) -> ShardResult:
+@dataclass(frozen=True, slots=True)
+class ReplayJob:
+    """What every shard replays: both rule sets over [start, end), staff acting as `staff` (picklable)."""
+
+    candidate: RuleSet
+    published: RuleSet
+    start: datetime
+    end: datetime
+    staff: StaffResponse
+
+
+async def replay_patients(pool: asyncpg.Pool, patients: list[Patient], job: ReplayJob) -> ShardResult:
     """Replay both rule sets over each patient's readings (one pass for both), one patient in memory at a time."""
+    start, end = job.start, job.end
     openings: tuple[list[Opening], list[Opening]] = ([], [])
     episodes: tuple[list[Episode], list[Episode]] = ([], [])
     readings = evaluations = 0
     async for patient, columns in stream_readings(pool, patients, start, end):
         wire = replay_readings(columns)
-        replayed = replay_sides(patient, wire, (candidate, published), until=end, staff=staff)
+        replayed = replay_sides(patient, wire, (job.candidate, job.published), until=end, staff=job.staff)
         for found, kept, side in zip(openings, episodes, replayed, strict=True):
             found.extend(side.openings)
             kept.extend(side.episodes)
@@ -201,45 +205,25 @@ async def replay_patients(
     return ShardResult(openings[0], openings[1], readings, evaluations, episodes)
 
 
-def _replay_shard(
-    dsn: str,
-    patients: list[Patient],
-    candidate: RuleSet,
-    published: RuleSet,
-    start: datetime,
-    end: datetime,
-    staff: StaffResponse,
-) -> ShardResult:
+def _replay_shard(dsn: str, patients: list[Patient], job: ReplayJob) -> ShardResult:
     """One process's share of a preview, with its own connections."""
 
     async def run() -> ShardResult:
         pool = await create_pool(dsn, min_size=1, max_size=2)
         try:
-            return await replay_patients(pool, patients, candidate, published, start, end, staff)
+            return await replay_patients(pool, patients, job)
         finally:
             await pool.close()
 
     return asyncio.run(run())
 
 
-async def _fan_out(
-    dsn: str,
-    patients: list[Patient],
-    candidate: RuleSet,
-    published: RuleSet,
-    start: datetime,
-    end: datetime,
-    processes: int,
-    staff: StaffResponse,
-) -> list[ShardResult]:
+async def _fan_out(dsn: str, patients: list[Patient], job: ReplayJob, processes: int) -> list[ShardResult]:
     """Replay is CPU-bound Python: shard the patients over processes, one per core to spare."""
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as executor:
         runs = [
-            loop.run_in_executor(
-                executor, _replay_shard, dsn, patients[i::processes], candidate, published, start, end, staff
-            )
-            for i in range(processes)
+            loop.run_in_executor(executor, _replay_shard, dsn, patients[i::processes], job) for i in range(processes)
         ]
         return list(await asyncio.gather(*runs))
 
@@ -267,13 +251,12 @@ async def preview(
         patients = await patients_admitted_during(conn, start, end, patient_ids, wards)
         if staff is None:
             staff = observed_response(await response_times(conn, end - OBSERVED_OVER, RULES_ACTOR.username))
+    job = ReplayJob(candidate[1], published[1], start, end, staff)
     if fan_out is not None and fan_out[1] > 1 and len(patients) > 1:
         dsn, processes = fan_out
-        shards = await _fan_out(
-            dsn, patients, candidate[1], published[1], start, end, min(processes, len(patients)), staff
-        )
+        shards = await _fan_out(dsn, patients, job, min(processes, len(patients)))
     else:
-        shards = [await replay_patients(pool, patients, candidate[1], published[1], start, end, staff)]
+        shards = [await replay_patients(pool, patients, job)]
     patient_days = sum(_exposure(p, start, end) for p in patients)
     nurse_hours = nurses * (end - start).total_seconds() / 3600
     openings_c = [o for s in shards for o in s.candidate]
