@@ -104,9 +104,13 @@ class AlertBook:
         self.patient_id = patient_id
         self.staff = staff
         self.open: dict[str, AlertSnapshot] = {}
-        self.openings: list[Opening] = []
         self.episodes: list[Episode] = []
         self._episode: dict[str, Episode] = {}
+
+    @property
+    def openings(self) -> list[Opening]:
+        """Every alert as it opened, oldest first: what a backtest counts."""
+        return [Opening(e.patient_id, e.rule_id, e.opened_as, e.opened_at) for e in self.episodes]
 
     def alerts(self) -> list[AlertSnapshot]:
         return list(self.open.values())
@@ -158,7 +162,7 @@ class AlertBook:
 
     def _open(self, rule_id: str, finding: Finding, now: datetime) -> None:
         self.open[rule_id] = AlertSnapshot(
-            len(self.openings) + 1,
+            len(self.episodes) + 1,
             self.patient_id,
             rule_id,
             finding.severity,
@@ -166,7 +170,6 @@ class AlertBook:
             now,
             auto_resolve=finding.auto_resolve,
         )
-        self.openings.append(Opening(self.patient_id, rule_id, finding.severity, now))
         severity = finding.severity
         episode = Episode(
             self.patient_id, rule_id, severity, severity, now, finding.escalation_policy, finding.auto_resolve
