@@ -117,7 +117,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """Exit 0 when the default targets are met, 1 when not (CI runs this at reduced size)."""
     from datetime import timedelta
 
-    from device_sims.evaluation import EvaluationConfig, delay_target, per_sample, run_evaluation, targets
+    from device_sims.evaluation import EvaluationConfig, per_sample, run_evaluation, targets
     from device_sims.report import render
     from rules.core.ruleset import RuleSetError, default_ruleset, load_ruleset
 
@@ -137,7 +137,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         command += f" --ruleset {args.ruleset}"
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(render(result, command, before), encoding="utf-8")
-    met = targets(result) + ([] if before is None else [delay_target(before, result)])
+    met = targets(result)
     for t in met:
         print(f"{'met' if t.met else 'NOT MET'}: {t.name}: {t.measured}")
     print(f"report: {args.output}")

@@ -127,6 +127,9 @@ class PatientOutcome:
     evaluations_to_alert: int | None  # from that evaluation to the first clinical alert since onset (<= 0: already)
     agreement: Agreement
     episodes: tuple[Episode, ...] = ()
+    # When the truth, as far as the devices had measured it, first scored NEWS2 >= NEWS2_ALERT_AT after onset
+    # (`observed_truth`): the earliest any rule on these readings could know, whatever its smoothing.
+    observed_crossing: datetime | None = None
 
     def costs(self) -> EpisodeCosts:
         """What this patient's alerts cost the nurses (staff at the RCP's response times)."""
@@ -239,17 +242,25 @@ def replay_patient(patient: SimPatient, number: int, ruleset: RuleSet, config: E
     agreement = Agreement()
     evaluations = 0
     end = EVALUATION_START + followed
+    observed: dict[str, ReadingValue | None] = {}
+    observed_crossing: datetime | None = None
     for now, which in _merged(emitters, end, config.reeval_every):
         if now > end:  # followed long enough after its first alert
             break
         message = emitters[which].step(now) if which >= 0 else None
         if message is not None:
             replay.receive(message)
+            observed |= observed_truth(sim, message)
         if now < EVALUATION_START + INITIAL_SET_WITHIN:  # admission: the kit's first readings still arriving
             continue
         platform = replay.evaluate(now)
         agreement = agreement.add(platform, true_news2(sim, now))
         if onset is not None and now >= onset:
+            if (
+                observed_crossing is None
+                and (score_values(observed, scale=sim.spo2_scale).score or 0) >= NEWS2_ALERT_AT
+            ):
+                observed_crossing = now
             if crossed is None and platform.score is not None and platform.score >= NEWS2_ALERT_AT:
                 crossed = (now, evaluations)
             if alerted_at is None and any(a.at >= onset and a.clinical for a in replay.alerts):
@@ -266,7 +277,16 @@ def replay_patient(patient: SimPatient, number: int, ruleset: RuleSet, config: E
         to_alert,
         agreement,
         tuple(replay.book.episodes),
+        observed_crossing,
     )
+
+
+def observed_truth(patient: SimPatient, message: Message) -> dict[str, ReadingValue | None]:
+    """The true (noise-free) value of each NEWS2 parameter the message measured, at its measurement time.
+    Kept per parameter until measured again, this is the truth as the devices could know it: a cuff read
+    every 4 hours cannot show a pressure that fell an hour ago, whatever the rules do."""
+    true = displayed(true_vitals(patient.profile, patient.scenario.deviation(message.measured_at), message.measured_at))
+    return {str(metric): true[metric] for metric, _, _ in message.readings if metric in true}
 
 
 def _merged(emitters: list[DeviceEmitter], until: datetime, every: timedelta) -> Iterator[tuple[datetime, int]]:
@@ -366,55 +386,31 @@ def burden(result: EvaluationResult) -> Burden:
     )
 
 
-def true_crossing(patient: SimPatient, until: datetime) -> datetime | None:
-    """When the patient's true NEWS2 (the simulated physiology, as a device would display it, no noise) first
-    reaches NEWS2_ALERT_AT after onset: the moment a perfect observer would alert. Minute steps, then 5 s."""
-    onset = patient.scenario.onset
-    if onset is None:
-        return None
-    minute, fine = timedelta(minutes=1), timedelta(seconds=5)
-    at = onset
-    while at <= until:
-        if (true_news2(patient, at).score or 0) >= NEWS2_ALERT_AT:
-            back = at - minute
-            while back < at and (true_news2(patient, back).score or 0) < NEWS2_ALERT_AT:
-                back += fine
-            return max(back, onset)
-        at += minute
-    return None
-
-
-def detection_delay(outcome: PatientOutcome, truth: datetime) -> timedelta | None:
-    """From the true crossing to the first alert after onset (0 when the ward was alerted before it)."""
+def smoothing_delay(outcome: PatientOutcome) -> timedelta | None:
+    """From the observed truth reaching the alert score to the first alert after onset (0 when the ward was
+    alerted before it, by a trend, a threshold or the patient's own call); None when it never did."""
     alert = first_alert(outcome)
-    return None if alert is None else max(alert.at - truth, timedelta(0))
+    if outcome.observed_crossing is None or alert is None:
+        return None
+    return max(alert.at - outcome.observed_crossing, timedelta(0))
 
 
-def added_delays(before: EvaluationResult, after: EvaluationResult) -> list[timedelta]:
-    """Per deterioration whose true NEWS2 reaches the alert score: how much later than the truth `after`
-    alerted, less how much later `before` did. An alert before the truth (a patient's own call, a trend, or a
-    lucky noisy sample) counts as on time, so the per-sample set's noise earns it nothing."""
-    earlier = {o.patient.mrn: o for o in before.outcomes}
-    delays = []
-    for outcome in after.outcomes:
-        last = EVALUATION_START + max(outcome.followed, earlier[outcome.patient.mrn].followed)
-        truth = true_crossing(outcome.patient, last) if outcome.onset is not None else None
-        if truth is None:
-            continue
-        now, was = detection_delay(outcome, truth), detection_delay(earlier[outcome.patient.mrn], truth)
-        if now is not None and was is not None:
-            delays.append(now - was)
-    return delays
+def smoothing_delays(result: EvaluationResult) -> list[timedelta]:
+    """Per deterioration whose observed truth reached the alert score, the delay to its first alert."""
+    return [d for o in result.outcomes if o.onset is not None and (d := smoothing_delay(o)) is not None]
 
 
-def delay_target(before: EvaluationResult, after: EvaluationResult) -> Target:
-    """Smoothing may delay an alert by at most its window (the longest declared stream's) and one evaluation."""
-    allowed = after.smoothing + after.config.patch_every
-    delays = added_delays(before, after)
+def delay_target(result: EvaluationResult) -> Target:
+    """Smoothing may delay an alert by at most its window (the longest declared stream's) and one evaluation,
+    measured from the moment the readings' true values scored it (so a spot check's cadence is not charged
+    to the smoothing: the per-sample set cannot see between cuff readings either)."""
+    allowed = result.smoothing + result.config.patch_every
+    delays = smoothing_delays(result)
     worst = max(delays, default=timedelta(0))
     return Target(
-        f"smoothing adds at most its window plus one evaluation ({allowed.total_seconds():g} s) to any detection",
-        f"largest {worst.total_seconds():+.0f} s over {len(delays)}",
+        f"alerted within the smoothing window plus one evaluation ({allowed.total_seconds():g} s) of the measured"
+        f" truth reaching NEWS2 {NEWS2_ALERT_AT}",
+        f"largest {worst.total_seconds():.0f} s over {len(delays)}",
         worst <= allowed,
     )
 
@@ -427,7 +423,7 @@ def stable_alert_rate(result: EvaluationResult) -> float:
 
 
 def targets(result: EvaluationResult) -> list[Target]:
-    """The issue's two targets with the default rule set, measured."""
+    """The issue's targets with the default rule set, measured."""
     crossed = [o for o in result.outcomes if o.crossed_at is not None]
     timely = [o for o in crossed if o.evaluations_to_alert is not None and o.evaluations_to_alert <= 1]
     rate = stable_alert_rate(result)
@@ -442,4 +438,5 @@ def targets(result: EvaluationResult) -> list[Target]:
             f"{rate:.2f}",
             rate <= STABLE_ALERTS_PER_DAY_TARGET,
         ),
+        delay_target(result),
     ]

@@ -5,18 +5,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 from device_sims.core.scenarios import ScenarioKind
+from device_sims.core.physiology import true_vitals
 from device_sims.evaluation import (
+    EVALUATION_MIX,
     EVALUATION_START,
+    NEWS2_ALERT_AT,
     EvaluationConfig,
     EvaluationResult,
+    displayed,
+    observed_truth,
     replay_patient,
+    smoothing_delay,
     stable_alert_rate,
     targets,
     true_news2,
 )
 from device_sims.report import render
-from device_sims.ward import ScenarioMix, SimPatient, plan_ward
+from device_sims.ward import ScenarioMix, SimPatient, patient_emitters, plan_ward
 from rules.core.ruleset import default_ruleset
+from vward.domain.metrics import Metric
+from vward.domain.patients import DeviceKind
 
 RULESET = default_ruleset()
 CONFIG = EvaluationConfig(stable_days=1.0)
@@ -64,3 +72,37 @@ def test_stable_patients_are_quiet_and_the_report_shows_the_targets() -> None:
     for heading in ("## Targets", "## Stable patients", "## NEWS2 agreement", "## Which alerts were noise"):
         assert heading in report
     assert [t.met for t in targets(result)][1] == (stable_alert_rate(result) <= 0.5)
+
+
+def test_the_delay_is_measured_from_what_the_devices_had_measured_not_from_the_physiology() -> None:
+    """Seed 1's post-op bleed SIM-0035: its true NEWS2 reaches 5 at 04:49 as the pressure falls, but the cuff
+    reads every 4 hours; the patch's readings score 5 only at 05:25 (SpO2 95), and the alert follows within
+    the smoothing window. Charged from the physiology, the smoothing looked 36 minutes late."""
+    ward = plan_ward(60, 1, EVALUATION_MIX, start=EVALUATION_START)
+    patient = next(p for p in ward.patients if p.mrn == "SIM-0035")
+    outcome = replay_patient(patient, 35, RULESET, EvaluationConfig())
+    assert outcome.observed_crossing is not None
+    true_crossing = next(
+        at
+        for minutes in range(24 * 60)
+        if (at := EVALUATION_START + timedelta(minutes=minutes)) >= (patient.scenario.onset or at)
+        and (true_news2(patient, at).score or 0) >= NEWS2_ALERT_AT
+    )
+    assert outcome.observed_crossing - true_crossing > timedelta(minutes=20)
+    delay = smoothing_delay(outcome)
+    window = max(s.window_seconds for s in RULESET.news2.streams.values())
+    assert delay is not None
+    assert delay <= timedelta(seconds=window + 5)
+
+
+def test_observed_truth_holds_only_what_a_message_measured_at_its_time() -> None:
+    patient = _patient("postop_bleed")
+    emitters = patient_emitters(patient, EVALUATION_START, seed=1)
+    cuff = next(e for e in emitters if e.kind is DeviceKind.BP_CUFF)
+    message = cuff.step(cuff.next_due)
+    assert message is not None
+    truth = observed_truth(patient, message)
+    assert set(truth) == {Metric.SYSTOLIC_BP, Metric.HEART_RATE}  # a cuff reads the pulse too, not breathing
+    assert truth[Metric.SYSTOLIC_BP] == displayed(
+        true_vitals(patient.profile, patient.scenario.deviation(message.measured_at), message.measured_at)
+    )[Metric.SYSTOLIC_BP]
