@@ -21,11 +21,13 @@ from vward.bootstrap import ROLES, open_database, role_runners, run_until_stoppe
 from vward.domain.alerts import Role
 from vward.embedded import BrokerChoice, EmbeddedServers
 from vward.settings import Settings
-from vward.storage.patients import admit_patient, bind_device, register_device
+from vward.storage.episodes import AlreadyAdmitted, Identity, Stay, admit
+from vward.storage.patients import bind_device, register_device
 from vward.storage.users import upsert_user
 
 log = logging.getLogger(__name__)
 
+DEMO_ACTOR = "demo"  # who admits the simulated ward, in its episode events
 DEMO_USERS = (("clinician", Role.CLINICIAN), ("ops", Role.OPS), ("admin", Role.ADMIN))
 
 
@@ -48,16 +50,12 @@ async def provision_ward(pool: asyncpg.Pool, plan: WardPlan, now: datetime) -> N
     """Admit every simulated patient and bind their devices, idempotently (re-runs keep the same ids)."""
     async with pool.acquire() as conn, conn.transaction():
         for p in plan.patients:
-            patient_id = await admit_patient(
-                conn,
-                mrn=p.mrn,
-                display_name=p.display_name,
-                ward=p.ward,
-                admitted_at=now,
-                pathway=p.pathway,
-                spo2_scale=p.spo2_scale,
-                date_of_birth=p.date_of_birth,
-            )
+            identity = Identity(p.mrn, p.display_name, p.date_of_birth)
+            stay = Stay(p.ward, p.pathway, p.spo2_scale)
+            try:
+                patient_id = (await admit(conn, identity, stay, now, DEMO_ACTOR)).patient_id
+            except AlreadyAdmitted as still:  # a re-run on the same data directory: the stay goes on
+                patient_id = still.patient_id
             for d in p.devices:
                 await register_device(conn, d.device_id, d.kind)
                 await bind_device(conn, d.device_id, patient_id, now)

@@ -1,4 +1,5 @@
-"""Admissions: admit and discharge patients, bind and unbind their devices."""
+"""Admissions: admit, readmit, transfer and discharge patients (each a stay, docs/episodes.md), bind and
+unbind their devices."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dashboard.api_client import ApiError
 from dashboard.context import Context
 from dashboard.pages.worklist import PATHWAYS, WORKLIST
 from vward.contract.patients import PatientSummary
+from vward.domain.episodes import Outcome, Source
 from vward.domain.metrics import METRIC_SPECS, Metric
 from vward.domain.patients import DeviceKind
 
@@ -22,6 +24,24 @@ def monitoring_plan(hours: dict[str, Any]) -> dict[str, float]:
     return {metric: float(h) for metric, h in hours.items() if h not in (None, "") and float(h) > 0}
 
 
+# How a stay ends, in the words on the discharge form (vward.domain.episodes.Outcome; a transfer has its own form).
+DISCHARGE_OUTCOMES = {
+    Outcome.COMPLETED: "Completed: monitoring no longer needed",
+    Outcome.ESCALATED_TO_HOSPITAL: "Escalated to hospital (step-up)",
+    Outcome.SELF_DISCHARGED: "Self-discharged",
+    Outcome.DIED: "Died",
+}
+SOURCES = {Source.COMMUNITY: "From the community (admission avoided)", Source.STEP_DOWN: "Step-down from hospital"}
+
+
+def _choices(labels: dict[Outcome, str] | dict[Source, str]) -> list[dict[str, str]]:
+    return [{"value": k.value, "label": v} for k, v in labels.items()]
+
+
+def _stripped(text: str | None) -> str:
+    return (text or "").strip()
+
+
 def admission_body(
     mrn: str | None,
     name: str | None,
@@ -30,18 +50,28 @@ def admission_body(
     scale: str | None,
     dob: str | None,
     plan: dict[str, float],
+    *,
+    team: str | None = None,
+    source: str | None = None,
+    nhs_number: str | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "mrn": (mrn or "").strip(),
-        "display_name": (name or "").strip(),
-        "ward": (ward or "").strip(),
+        "mrn": _stripped(mrn),
+        "display_name": _stripped(name),
+        "ward": _stripped(ward),
         "pathway": pathway or "general",
         "spo2_scale": int(scale or "1"),
         "monitoring_plan": plan,
+        "source": source or Source.COMMUNITY.value,
     }
-    if dob:
-        body["date_of_birth"] = dob
-    return body
+    optional = {"date_of_birth": _stripped(dob), "team": _stripped(team), "nhs_number": _stripped(nhs_number)}
+    return body | {k: v for k, v in optional.items() if v}
+
+
+def admitted_message(admitted: dict[str, Any]) -> str:
+    if admitted["readmission"]:
+        return f"Readmitted patient {admitted['id']}: a new stay; their earlier stays and record are kept."
+    return f"Admitted as patient {admitted['id']}."
 
 
 def patient_options(patients: list[PatientSummary]) -> list[dict[str, str]]:
@@ -100,6 +130,14 @@ def layout() -> html.Div:
                                     ],
                                 ),
                                 dmc.TextInput(id="admit-dob", label="Date of birth (YYYY-MM-DD)"),
+                                dmc.TextInput(id="admit-nhs", label="NHS number (10 digits, optional)"),
+                                dmc.TextInput(id="admit-team", label="Team (optional)"),
+                                dmc.Select(
+                                    id="admit-source",
+                                    label="Admitted",
+                                    value=Source.COMMUNITY.value,
+                                    data=_choices(SOURCES),
+                                ),
                                 dmc.Text("Monitoring plan", fw=700),
                                 dmc.Group(plan_inputs),
                                 dmc.Button("Admit", id="admit-submit", n_clicks=0, w=200),
@@ -119,9 +157,14 @@ def layout() -> html.Div:
                                         dmc.TextInput(id="device-id", label="Device id"),
                                         dmc.Select(
                                             id="device-kind",
-                                            label="Kind",
-                                            value="patch",
+                                            label="Kind (a new device only; a known one keeps its own)",
+                                            placeholder="known device",
+                                            clearable=True,
                                             data=[k.value for k in DeviceKind],
+                                        ),
+                                        dmc.Checkbox(
+                                            id="device-transfer",
+                                            label="Move it from the patient it is bound to now",
                                         ),
                                         dmc.Group(
                                             [
@@ -140,9 +183,32 @@ def layout() -> html.Div:
                                     [
                                         dmc.Title("Discharge", order=2, size="h4"),
                                         dmc.Select(id="discharge-patient", label="Patient", data=[], searchable=True),
+                                        dmc.Select(
+                                            id="discharge-outcome",
+                                            label="Outcome",
+                                            data=[
+                                                {"value": k.value, "label": v} for k, v in DISCHARGE_OUTCOMES.items()
+                                            ],
+                                        ),
+                                        dmc.TextInput(id="discharge-reason", label="Reason (optional)"),
                                         dmc.Button("Discharge…", id="discharge-submit", n_clicks=0, color="red", w=200),
                                         discharge_confirmation(),
                                         html.Div(id="discharge-result", role="status"),
+                                    ]
+                                ),
+                                withBorder=True,
+                                p="md",
+                            ),
+                            dmc.Paper(
+                                dmc.Stack(
+                                    [
+                                        dmc.Title("Transfer", order=2, size="h4"),
+                                        dmc.Select(id="transfer-patient", label="Patient", data=[], searchable=True),
+                                        dmc.TextInput(id="transfer-ward", label="To ward"),
+                                        dmc.TextInput(id="transfer-team", label="To team (optional)"),
+                                        dmc.TextInput(id="transfer-reason", label="Reason (optional)"),
+                                        dmc.Button("Transfer", id="transfer-submit", n_clicks=0, w=200),
+                                        html.Div(id="transfer-result", role="status"),
                                     ]
                                 ),
                                 withBorder=True,
@@ -168,18 +234,20 @@ def register(app: Dash, ctx: Context) -> None:
     @app.callback(
         Output("device-patient", "data"),
         Output("discharge-patient", "data"),
+        Output("transfer-patient", "data"),
         Input("admit-result", "children"),
         Input("discharge-result", "children"),
+        Input("transfer-result", "children"),
         State("session", "data"),
     )
-    async def patients(_: Any, __: Any, session: dict[str, Any] | None) -> Any:
+    async def patients(_: Any, __: Any, ___: Any, session: dict[str, Any] | None) -> Any:
         if not session:
-            return no_update, no_update
+            return no_update, no_update, no_update
         try:
             options = patient_options(await ctx.api.read(session["token"], "/patients", WORKLIST))
         except ApiError:
-            return [], []
-        return options, options
+            return [], [], []
+        return options, options, options
 
     @app.callback(
         Output("admit-result", "children"),
@@ -190,6 +258,9 @@ def register(app: Dash, ctx: Context) -> None:
         State("admit-pathway", "value"),
         State("admit-scale", "value"),
         State("admit-dob", "value"),
+        State("admit-nhs", "value"),
+        State("admit-team", "value"),
+        State("admit-source", "value"),
         State({"type": "plan-hours", "metric": ALL}, "value"),
         State({"type": "plan-hours", "metric": ALL}, "id"),
         State("session", "data"),
@@ -203,6 +274,9 @@ def register(app: Dash, ctx: Context) -> None:
         pathway: str | None,
         scale: str | None,
         dob: str | None,
+        nhs_number: str | None,
+        team: str | None,
+        source: str | None,
         hours: list[Any],
         ids: list[dict[str, str]],
         session: dict[str, Any] | None,
@@ -210,12 +284,14 @@ def register(app: Dash, ctx: Context) -> None:
         if not session:
             return no_update
         plan = monitoring_plan({i["metric"]: h for i, h in zip(ids, hours, strict=True)})
-        body = admission_body(mrn, name, ward, pathway, scale, dob, plan)
+        body = admission_body(
+            mrn, name, ward, pathway, scale, dob, plan, team=team, source=source, nhs_number=nhs_number
+        )
         try:
             admitted = await ctx.api.post(session["token"], "/patients", body)
         except ApiError as exc:
             return outcome(None, exc)
-        return outcome(f"Admitted as patient {admitted['id']}.", None)
+        return outcome(admitted_message(admitted), None)
 
     @app.callback(
         Output("device-result", "children"),
@@ -224,11 +300,18 @@ def register(app: Dash, ctx: Context) -> None:
         State("device-patient", "value"),
         State("device-id", "value"),
         State("device-kind", "value"),
+        State("device-transfer", "checked"),
         State("session", "data"),
         prevent_initial_call=True,
     )
     async def device(
-        _: int, __: int, patient: str | None, device_id: str | None, kind: str | None, session: dict[str, Any] | None
+        _: int,
+        __: int,
+        patient: str | None,
+        device_id: str | None,
+        kind: str | None,
+        transfer: bool | None,
+        session: dict[str, Any] | None,
     ) -> Any:
         if not session or not patient or not device_id:
             return dmc.Alert("Choose a patient and enter the device id.", color="gray")
@@ -237,12 +320,14 @@ def register(app: Dash, ctx: Context) -> None:
             if unbind:
                 await ctx.api.delete(session["token"], f"/patients/{patient}/devices/{device_id}")
             else:
-                await ctx.api.post(
-                    session["token"], f"/patients/{patient}/devices", {"device_id": device_id, "kind": kind}
-                )
+                body = {"device_id": device_id, "transfer": bool(transfer)} | ({"kind": kind} if kind else {})
+                bound = await ctx.api.post(session["token"], f"/patients/{patient}/devices", body)
         except ApiError as exc:
             return outcome(None, exc)
-        return outcome(f"Device {device_id} {'unbound from' if unbind else 'bound to'} patient {patient}.", None)
+        if unbind:
+            return outcome(f"Device {device_id} unbound from patient {patient}.", None)
+        moved = "" if bound.get("moved_from") is None else f" (moved from patient {bound['moved_from']})"
+        return outcome(f"Device {device_id} bound to patient {patient}{moved}.", None)
 
     @app.callback(
         Output("discharge-confirmation", "style"),
@@ -253,16 +338,18 @@ def register(app: Dash, ctx: Context) -> None:
         Input("discharge-result", "children"),
         State("discharge-patient", "value"),
         State("discharge-patient", "data"),
+        State("discharge-outcome", "value"),
         prevent_initial_call=True,
     )
-    def ask_before_discharging(_: int, __: int, ___: Any, patient: str | None, options: Any) -> Any:
-        """Discharge stops a patient's monitoring: it is asked, naming the patient, before it is done."""
+    def ask_before_discharging(_: int, __: int, ___: Any, patient: str | None, options: Any, ending: str | None) -> Any:
+        """Discharge stops a patient's monitoring: it is asked, naming the patient and the outcome, first."""
         if callback_context.triggered_id != "discharge-submit":
             return {"display": "none"}, "", True
-        if not patient:
-            return {"display": "block"}, "Choose the patient to discharge.", True
+        if not patient or not ending:
+            return {"display": "block"}, "Choose the patient and the outcome of their stay.", True
         label = next((o["label"] for o in options or [] if o["value"] == patient), f"patient {patient}")
-        question = f"Discharge {label}? Their monitoring stops and their devices are unbound."
+        said = DISCHARGE_OUTCOMES[Outcome(ending)]
+        question = f"Discharge {label}, outcome: {said}? Their monitoring stops and their devices are unbound."
         return {"display": "block"}, question, False
 
     @app.callback(
@@ -270,16 +357,54 @@ def register(app: Dash, ctx: Context) -> None:
         Input("discharge-confirm", "n_clicks"),
         State("discharge-patient", "value"),
         State("discharge-patient", "data"),
+        State("discharge-outcome", "value"),
+        State("discharge-reason", "value"),
         State("session", "data"),
         prevent_initial_call=True,
     )
-    async def discharge(_: int, patient: str | None, options: Any, session: dict[str, Any] | None) -> Any:
+    async def discharge(
+        _: int,
+        patient: str | None,
+        options: Any,
+        ending: str | None,
+        reason: str | None,
+        session: dict[str, Any] | None,
+    ) -> Any:
         """Only after the question naming the patient has been answered yes."""
-        if not session or not patient:
+        if not session or not patient or not ending:
             return no_update
         label = next((o["label"] for o in options or [] if o["value"] == patient), f"Patient {patient}")
+        body = {"outcome": ending} | ({"reason": _stripped(reason)} if _stripped(reason) else {})
         try:
-            await ctx.api.post(session["token"], f"/patients/{patient}/discharge", {})
+            await ctx.api.post(session["token"], f"/patients/{patient}/discharge", body)
         except ApiError as exc:
             return outcome(None, exc)
-        return outcome(f"{label} discharged (patient {patient}).", None)
+        return outcome(f"{label} discharged (patient {patient}), {DISCHARGE_OUTCOMES[Outcome(ending)]}.", None)
+
+    @app.callback(
+        Output("transfer-result", "children"),
+        Input("transfer-submit", "n_clicks"),
+        State("transfer-patient", "value"),
+        State("transfer-ward", "value"),
+        State("transfer-team", "value"),
+        State("transfer-reason", "value"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    async def transfer(
+        _: int,
+        patient: str | None,
+        ward: str | None,
+        team: str | None,
+        reason: str | None,
+        session: dict[str, Any] | None,
+    ) -> Any:
+        if not session or not patient or not _stripped(ward):
+            return dmc.Alert("Choose a patient and the ward they move to.", color="gray")
+        optional = {"team": _stripped(team), "reason": _stripped(reason)}
+        body = {"ward": _stripped(ward)} | {k: v for k, v in optional.items() if v}
+        try:
+            await ctx.api.post(session["token"], f"/patients/{patient}/transfer", body)
+        except ApiError as exc:
+            return outcome(None, exc)
+        return outcome(f"Patient {patient} transferred to {body['ward']}; their devices stay bound.", None)

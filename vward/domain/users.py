@@ -17,7 +17,11 @@ class Principal:
     break_glass: str | None = None  # the stated reason for emergency access beyond `wards`
 
     def may_see_ward(self, ward: str) -> bool:
-        return not self.wards or ward in self.wards or self.break_glass is not None
+        return self.holds_ward(ward) or self.break_glass is not None
+
+    def holds_ward(self, ward: str) -> bool:
+        """May act (write) in the ward: emergency access (break glass) reads beyond `wards`, never writes."""
+        return not self.wards or ward in self.wards
 
 
 SYSTEM = Principal(username="system", role=Role.ADMIN)

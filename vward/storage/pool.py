@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TypeAlias
 
 import asyncpg
@@ -19,6 +21,17 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
 )
+
+
+@asynccontextmanager
+async def transaction(conn: Conn) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction on `conn`, or on a connection borrowed from it when it is a pool."""
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as borrowed, borrowed.transaction():
+            yield borrowed
+    else:
+        async with conn.transaction():
+            yield conn
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-
-import asyncpg
 
 from vward.domain.alerts import Role
 from vward.domain.users import SYSTEM, Principal
 from vward.storage.audit import record_audit
-from vward.storage.pool import Conn
+from vward.storage.pool import Conn, transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,17 +17,6 @@ class UserRecord:
     role: Role
     wards: tuple[str, ...]
     disabled: bool
-
-
-@asynccontextmanager
-async def _transaction(conn: Conn) -> AsyncIterator[asyncpg.Connection]:
-    """A transaction on `conn`, or on a connection borrowed from it when it is a pool."""
-    if isinstance(conn, asyncpg.Pool):
-        async with conn.acquire() as borrowed, borrowed.transaction():
-            yield borrowed
-    else:
-        async with conn.transaction():
-            yield conn
 
 
 async def get_user(conn: Conn, username: str) -> UserRecord | None:
@@ -54,7 +39,7 @@ async def upsert_user(
     request_id: str | None = None,
 ) -> None:
     """Create or replace a user (re-enabling it), with its audit row in the same transaction."""
-    async with _transaction(conn) as tx:
+    async with transaction(conn) as tx:
         await tx.execute(
             "INSERT INTO users (username, password_hash, role, wards) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
@@ -79,7 +64,7 @@ async def set_disabled(
     conn: Conn, username: str, disabled: bool, *, actor: Principal = SYSTEM, request_id: str | None = None
 ) -> bool:
     """Disable (or re-enable) a user; False when there is no such user, and then nothing is audited."""
-    async with _transaction(conn) as tx:
+    async with transaction(conn) as tx:
         status = await tx.execute("UPDATE users SET disabled = $2 WHERE username = $1", username, disabled)
         if not status.endswith(" 1"):
             return False

@@ -20,7 +20,8 @@ from ingest.core.wire import decode_ack
 from ingest.service import IngestService
 from vward.domain.patients import DeviceKind
 from vward.settings import Settings
-from vward.storage.patients import admit_patient, bind_device, register_device
+from vward.storage.episodes import Identity, Stay, admit
+from vward.storage.patients import bind_device, register_device
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,9 @@ class Bound:
 async def bound_device(pool: asyncpg.Pool, admitted_at: datetime, *, tag: str = "dev") -> Bound:
     """A fresh patient admitted at `admitted_at` with a fresh device bound from then on."""
     suffix = uuid.uuid4().hex[:10]
-    patient_id = await admit_patient(
-        pool, mrn=f"T-{suffix}", display_name="Test Patient", ward="TEST", admitted_at=admitted_at
-    )
+    patient_id = (
+        await admit(pool, Identity(f"T-{suffix}", "Test Patient"), Stay("TEST"), admitted_at, "test")
+    ).patient_id
     device_id = f"{tag}-{suffix}"
     await register_device(pool, device_id, DeviceKind.PATCH)
     await bind_device(pool, device_id, patient_id, admitted_at)

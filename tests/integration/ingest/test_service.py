@@ -11,11 +11,13 @@ import pytest
 from ingest.core.wire import encode_readings, encode_status
 from tests.integration.ingest.support import Fleet, bound_device, running_ingest, wait_for
 from tests.support.servers import Mosquitto
+from vward.domain.episodes import Outcome
 from vward.domain.metrics import Metric
 from vward.domain.patients import DeviceKind
 from vward.settings import Settings
 from vward.storage.dead_letter import list_dead_letters
-from vward.storage.patients import discharge_patient, register_device
+from vward.storage.episodes import discharge
+from vward.storage.patients import register_device
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +95,7 @@ async def test_each_refusal_is_dead_lettered_with_its_reason_and_confirmed(
     admitted = now - timedelta(hours=2)
     bound = await bound_device(db_pool, admitted)
     discharged = await bound_device(db_pool, admitted)
-    await discharge_patient(db_pool, discharged.patient_id, now - timedelta(hours=1))
+    await discharge(db_pool, discharged.patient_id, now - timedelta(hours=1), Outcome.COMPLETED, None, "test")
     unbound = f"unbound-{bound.device_id}"
     await register_device(db_pool, unbound, DeviceKind.OXIMETER)
 

@@ -155,7 +155,7 @@ async def test_entries_need_a_clinician_and_an_admitted_patient(settings: Settin
             f"/api/v1/patients/{patient}/observations",
             json={**body, "measured_at": (datetime.now(UTC) - timedelta(days=2)).isoformat()},
         )
-        await client.post(f"/api/v1/patients/{patient}/discharge", json={})
+        await client.post(f"/api/v1/patients/{patient}/discharge", json={"outcome": "completed"})
         discharged = await client.post(f"/api/v1/patients/{patient}/observations", json=body)
     async with api_client(settings, db_pool, Role.VIEWER, wards=(ward,)) as viewer:
         refused = await viewer.post(f"/api/v1/patients/{patient}/observations", json=body)

@@ -156,8 +156,9 @@ async def test_discharge_ends_bindings_and_leaves_the_list(settings: Settings, d
         patient_id = await _admit(client, ward)
         device_id = f"bp-{patient_id}"
         await client.post(f"/api/v1/patients/{patient_id}/devices", json={"device_id": device_id, "kind": "bp_cuff"})
-        assert (await client.post(f"/api/v1/patients/{patient_id}/discharge", json={})).status_code == 204
-        assert (await client.post(f"/api/v1/patients/{patient_id}/discharge", json={})).status_code == 409
+        done = {"outcome": "completed"}
+        assert (await client.post(f"/api/v1/patients/{patient_id}/discharge", json=done)).status_code == 204
+        assert (await client.post(f"/api/v1/patients/{patient_id}/discharge", json=done)).status_code == 409
         assert (await client.get("/api/v1/patients")).json() == []
     open_bindings = await db_pool.fetchval(
         "SELECT count(*) FROM device_bindings WHERE device_id = $1 AND upper_inf(valid)", device_id
@@ -167,11 +168,12 @@ async def test_discharge_ends_bindings_and_leaves_the_list(settings: Settings, d
 
 async def test_a_device_cannot_be_bound_to_two_patients_at_once(db_pool: asyncpg.Pool) -> None:
     from vward.domain.patients import DeviceKind
-    from vward.storage.patients import admit_patient, register_device
+    from vward.storage.episodes import Identity, Stay, admit
+    from vward.storage.patients import register_device
 
     now = datetime.now(UTC)
-    a = await admit_patient(db_pool, mrn=f"M-{uuid.uuid4().hex}", display_name="A", ward="W", admitted_at=now)
-    b = await admit_patient(db_pool, mrn=f"M-{uuid.uuid4().hex}", display_name="B", ward="W", admitted_at=now)
+    a = (await admit(db_pool, Identity(f"M-{uuid.uuid4().hex}", "A"), Stay("W"), now, "test")).patient_id
+    b = (await admit(db_pool, Identity(f"M-{uuid.uuid4().hex}", "B"), Stay("W"), now, "test")).patient_id
     device_id = f"sc-{uuid.uuid4().hex[:8]}"
     await register_device(db_pool, device_id, DeviceKind.SCALE)
     await db_pool.execute(

@@ -14,7 +14,8 @@ import asyncpg
 from vward.domain.metrics import Metric
 from vward.domain.patients import DeviceKind
 from vward.domain.readings import ReadingValue
-from vward.storage.patients import admit_patient, bind_device, register_device
+from vward.storage.episodes import Identity, Stay, admit
+from vward.storage.patients import bind_device, register_device
 
 T = TypeVar("T")
 
@@ -50,9 +51,9 @@ async def admitted_patient(pool: asyncpg.Pool, admitted_at: datetime, ward: str 
     """A new patient with one bound patch; returns (patient_id, device_id)."""
     device_id = f"rt-{uuid.uuid4().hex[:10]}"
     async with pool.acquire() as conn, conn.transaction():
-        patient_id = await admit_patient(
-            conn, mrn=f"RT-{uuid.uuid4().hex[:10]}", display_name="Rules Test", ward=ward, admitted_at=admitted_at
-        )
+        patient_id = (
+            await admit(conn, Identity(f"RT-{uuid.uuid4().hex[:10]}", "Rules Test"), Stay(ward), admitted_at, "test")
+        ).patient_id
         await register_device(conn, device_id, DeviceKind.PATCH)
         await bind_device(conn, device_id, patient_id, admitted_at)
     return patient_id, device_id

@@ -11,9 +11,10 @@ import pytest
 from rules.service import INGEST_STALLED_RULE
 from rules.worker import RulesWorker
 from tests.integration.rules.helpers import admitted_patient
+from vward.domain.episodes import Outcome
 from vward.settings import Settings
 from vward.storage.devices import StatusUpdate, apply_statuses
-from vward.storage.patients import discharge_patient
+from vward.storage.episodes import discharge
 
 pytestmark = pytest.mark.integration
 
@@ -72,6 +73,6 @@ async def test_only_a_change_queues_and_only_for_an_admitted_patient(settings: S
     await worker.drain()
 
     async with db_pool.acquire() as conn, conn.transaction():
-        await discharge_patient(conn, patient_id, now - timedelta(seconds=5))
+        await discharge(conn, patient_id, now - timedelta(seconds=5), Outcome.COMPLETED, None, "test")
     await _status(db_pool, device_id, False, None, now)
     assert await _queued(db_pool, patient_id) is None

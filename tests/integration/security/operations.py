@@ -66,6 +66,17 @@ async def ward_objects(client: httpx.AsyncClient, pool: asyncpg.Pool, ward: str)
     return {"patient_id": str(patient), "device_id": device, "alert_id": str(alert)}
 
 
+def _valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
+    """Bodies the schema alone cannot give (cross-field rules), so these routes too are refused on authority."""
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    return {
+        ("POST", "/api/v1/patients/{patient_id}/observations"): {"readings": [{"metric": "heart_rate", "value": 80}]},
+        ("POST", "/api/v1/patients/{patient_id}/threshold-overrides"): {
+            "metric": "heart_rate", "high": 140, "reason": "athlete's heart", "expires_at": soon,
+        },
+    }  # fmt: skip
+
+
 def patient_operations(openapi: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (method.upper(), path, operation)
@@ -87,6 +98,7 @@ async def call(
     params = {p["name"]: ids["patient_id"] for p in operation.get("parameters", []) if p["name"] == "patient"}
     body = operation.get("requestBody", {}).get("content", {}).get("application/json")
     json_body = example(body["schema"], components) if body else None
+    json_body = _valid_bodies().get((method, path), json_body)
     if path == "/api/v1/patients" and method == "POST":
         json_body = {**json_body, "ward": ids["ward"]}
     return await client.request(method, url, params=params, json=json_body)

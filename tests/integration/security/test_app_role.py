@@ -62,6 +62,8 @@ async def test_the_api_and_ingest_writes_work_as_the_application_role(
             f"/fhir/r4/Observation?patient={patient}",
         ):
             assert (await client.get(path)).status_code == 200, path
-        assert (await client.post(f"/api/v1/patients/{patient}/discharge", json={})).status_code == 204
+        assert (
+            await client.post(f"/api/v1/patients/{patient}/discharge", json={"outcome": "completed"})
+        ).status_code == 204
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await app_pool.execute("DELETE FROM audit_log WHERE patient_id = $1", patient)

@@ -31,7 +31,7 @@ async def test_each_patient_data_request_writes_exactly_one_audit_row(
         ids = {**await ward_objects(client, db_pool, ward), "ward": ward}
         openapi = (await client.get("/openapi.json")).json()
         username = await db_pool.fetchval(
-            "SELECT username FROM audit_log WHERE object_id = $1 AND action = 'patient.admit'", ids["patient_id"]
+            "SELECT username FROM audit_log WHERE patient_id = $1 AND action = 'patient.admit'", int(ids["patient_id"])
         )
         succeeded = []
         for method, path, operation in sorted(patient_operations(openapi), key=_order):

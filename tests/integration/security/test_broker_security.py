@@ -27,7 +27,8 @@ from vward.domain.patients import DeviceKind
 from vward.domain.users import Principal
 from vward.settings import Settings
 from vward.storage.device_credentials import CredentialKind, issue_credentials, password_file_lines
-from vward.storage.patients import admit_patient, bind_device, register_device
+from vward.storage.episodes import Identity, Stay, admit
+from vward.storage.patients import bind_device, register_device
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +40,9 @@ async def _device(pool: asyncpg.Pool, device_id: str) -> str:
     """Admit a patient, bind the device to them and issue its broker password."""
     now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
-        patient = await admit_patient(
-            conn, mrn=f"ACL-{uuid.uuid4().hex[:10]}", display_name="Acl Test", ward="ACL", admitted_at=now
-        )
+        patient = (
+            await admit(conn, Identity(f"ACL-{uuid.uuid4().hex[:10]}", "Acl Test"), Stay("ACL"), now, "test")
+        ).patient_id
         await register_device(conn, device_id, DeviceKind.OXIMETER)
         await bind_device(conn, device_id, patient, now)
         return await issue_credentials(conn, device_id, kind=CredentialKind.DEVICE, actor=OPERATOR)

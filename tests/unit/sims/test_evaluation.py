@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from device_sims.core.scenarios import ScenarioKind
 from device_sims.core.physiology import true_vitals
+from device_sims.core.scenarios import ScenarioKind
 from device_sims.evaluation import (
     EVALUATION_MIX,
     EVALUATION_START,
@@ -103,6 +103,9 @@ def test_observed_truth_holds_only_what_a_message_measured_at_its_time() -> None
     assert message is not None
     truth = observed_truth(patient, message)
     assert set(truth) == {Metric.SYSTOLIC_BP, Metric.HEART_RATE}  # a cuff reads the pulse too, not breathing
-    assert truth[Metric.SYSTOLIC_BP] == displayed(
-        true_vitals(patient.profile, patient.scenario.deviation(message.measured_at), message.measured_at)
-    )[Metric.SYSTOLIC_BP]
+    assert (
+        truth[Metric.SYSTOLIC_BP]
+        == displayed(
+            true_vitals(patient.profile, patient.scenario.deviation(message.measured_at), message.measured_at)
+        )[Metric.SYSTOLIC_BP]
+    )

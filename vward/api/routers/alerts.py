@@ -74,15 +74,20 @@ async def _patients_of(conn: Conn, alerts: list[StoredAlert]) -> dict[int, Patie
     }
 
 
-async def _in_scope(conn: Conn, principal: Principal, alert_id: int, *, for_update: bool = False) -> StoredAlert:
-    """The alert if the principal may see its patient's ward; 404 otherwise, so ids cannot be probed."""
-    alert = await store.get_alert(conn, alert_id, for_update=for_update)
+async def _in_scope(conn: Conn, principal: Principal, alert_id: int, *, acting: bool = False) -> StoredAlert:
+    """The alert if the principal may see its patient's ward; 404 otherwise, so ids cannot be probed. To act
+    on it (locked for the update) the ward must be theirs: 403 when they see it only by emergency access."""
+    alert = await store.get_alert(conn, alert_id, for_update=acting)
     if alert is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such alert")
     if alert.patient_id is not None:
         ward = await ward_store.patient_ward(conn, alert.patient_id)
         if ward is None or not principal.may_see_ward(ward):
             raise HTTPException(status.HTTP_404_NOT_FOUND, "No such alert")
+        if acting and not principal.holds_ward(ward):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "Emergency access reads only: that ward is not yours to act in"
+            )
     return alert
 
 
@@ -173,7 +178,7 @@ ActingUser = Annotated[Acting, Depends(_acting)]
 
 async def _act(acting: Acting, alert_id: int, request: Request, note: str | None) -> AlertOut:
     async with acting.pool.acquire() as conn, conn.transaction():
-        alert = await _in_scope(conn, acting.principal, alert_id, for_update=True)
+        alert = await _in_scope(conn, acting.principal, alert_id, acting=True)
         result = await act(
             conn,
             alert,

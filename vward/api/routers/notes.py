@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from vward.api.deps import ClinicalUser, DbPool, ReaderUser, RequestId
 from vward.api.fields import DbId
-from vward.api.scope import ensure_in_scope
+from vward.api.scope import ensure_in_scope, ensure_may_act
 from vward.contract.notes import NewNote, Note
 from vward.storage import notes as store
 from vward.storage.audit import record_audit
@@ -25,7 +25,7 @@ async def add_note(
     patient_id: DbId, body: NewNote, pool: DbPool, principal: ClinicalUser, request_id: RequestId
 ) -> Note:
     async with pool.acquire() as conn, conn.transaction():
-        await ensure_in_scope(conn, principal, patient_id)
+        await ensure_may_act(conn, principal, patient_id)
         row = await store.add_note(conn, patient_id, principal.username, body.text)
         await record_audit(
             conn,

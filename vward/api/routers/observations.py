@@ -14,7 +14,7 @@ from ingest.core.rejections import Rejection
 from ingest.core.skew import FUTURE, FUTURE_TOLERANCE, skew_flags
 from vward.api.deps import ClinicalUser, DbPool, RequestId
 from vward.api.fields import DbId, StorableText
-from vward.api.scope import ensure_in_scope
+from vward.api.scope import ensure_may_act
 from vward.domain.metrics import METRIC_SPECS, Metric
 from vward.domain.readings import Reading
 from vward.storage import patients as patient_store
@@ -90,7 +90,7 @@ async def record_observations(
         Reading(source, msg_id, r.metric, r.value, measured_at, received_at=now, flags=flags) for r in body.readings
     ]
     async with pool.acquire() as conn, conn.transaction():
-        await ensure_in_scope(conn, principal, patient_id)
+        await ensure_may_act(conn, principal, patient_id)
         patient = await patient_store.load_patient(conn, patient_id)
         if patient is None or patient.discharged_at is not None:
             raise HTTPException(status.HTTP_409_CONFLICT, "The patient is discharged")

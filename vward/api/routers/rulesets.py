@@ -26,6 +26,7 @@ from vward.api.deps import (
 )
 from vward.api.fields import DbId, StorableText
 from vward.api.ruleset_views import Presented, Presenter, candidate, diff_against, same_rule_set, validated
+from vward.api.scope import ensure_in_scope, ensure_may_act
 from vward.contract.overrides import OverrideIn, OverrideOut
 from vward.contract.rulesets import (
     MAX_RULESET_BYTES,
@@ -43,7 +44,6 @@ from vward.domain.alerts import Role
 from vward.domain.users import Principal
 from vward.storage import overrides as override_store
 from vward.storage import rulesets as store
-from vward.storage import ward as ward_store
 from vward.storage.audit import record_audit
 from vward.storage.evaluation import requeue
 from vward.storage.rulesets import FourEyesError, RuleSetRecord, RuleSetStateError
@@ -255,19 +255,13 @@ async def preview_ruleset(
     return RuleSetPreview.model_validate(report.to_json())
 
 
-async def _patient_in_scope(conn: asyncpg.Connection, principal: Principal, patient_id: int) -> None:
-    ward = await ward_store.patient_ward(conn, patient_id)
-    if ward is None or not principal.may_see_ward(ward):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such patient")
-
-
 @router.get("/patients/{patient_id}/threshold-overrides", response_model=list[OverrideOut], tags=["patients"])
 async def list_overrides(
     patient_id: DbId, pool: DbPool, principal: ReaderUser, request_id: RequestId
 ) -> list[OverrideOut]:
     """The patient's live threshold overrides, expired ones included (they await review)."""
     async with pool.acquire() as conn, conn.transaction():
-        await _patient_in_scope(conn, principal, patient_id)
+        await ensure_in_scope(conn, principal, patient_id)
         rows = await override_store.live_overrides(conn, patient_id)
         await record_audit(
             conn,
@@ -291,7 +285,7 @@ async def set_override(
 ) -> OverrideOut:
     """Set the patient's own bound for one metric (replacing any earlier one); the rules use it at once."""
     async with pool.acquire() as conn, conn.transaction():
-        await _patient_in_scope(conn, principal, patient_id)
+        await ensure_may_act(conn, principal, patient_id)
         row = await override_store.set_override(
             conn,
             patient_id=patient_id,
@@ -325,7 +319,7 @@ async def remove_override(
     patient_id: DbId, override_id: DbId, pool: DbPool, principal: ClinicalUser, request_id: RequestId
 ) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await _patient_in_scope(conn, principal, patient_id)
+        await ensure_may_act(conn, principal, patient_id)
         if not await override_store.remove_override(conn, patient_id, override_id, principal.username):
             raise HTTPException(status.HTTP_404_NOT_FOUND, "No such live override")
         await record_audit(
