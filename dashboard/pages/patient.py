@@ -21,8 +21,10 @@ from dashboard.formatting import DAY_TIME, ago, device_kind, local_time, metric_
 from dashboard.pages.alerts import PAGE
 from dashboard.pages.worklist import PATHWAYS, alerts_text, data_text, devices_text, identity_text, news2_text
 from dashboard.routing import Route
+from dashboard.stays import stays_panel
 from vward.contract.alerts import AlertDetail, AlertEvent, AlertOut
 from vward.contract.audit import AuditEntry
+from vward.contract.episodes import PatientEpisodes
 from vward.contract.notes import Note
 from vward.contract.overrides import OverrideOut
 from vward.contract.patients import News2Chart, PatientDetail, Reading, VitalSeries
@@ -42,6 +44,7 @@ NOTES_SHOWN = 50  # the newest notes; older ones stay in the record and the API
 OVERRIDES = TypeAdapter(list[OverrideOut])
 AUDIT = TypeAdapter(list[AuditEntry])
 NOTES = TypeAdapter(list[Note])
+STAYS = TypeAdapter(PatientEpisodes)
 ACVPU = [("A", "Alert"), ("C", "New confusion"), ("V", "Voice"), ("P", "Pain"), ("U", "Unresponsive")]
 REFRESH_MS = 30_000  # a day of minute readings is ~10k rows: refresh the record twice a minute, not faster
 GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False}
@@ -89,6 +92,8 @@ def layout(route: Route) -> html.Div:
                     ),
                     dmc.GridCol(
                         [
+                            section("Stays"),
+                            html.Div(id="patient-stays-panel"),
                             section("Alerts"),
                             html.Div(id="patient-alerts"),
                             html.Div(id="patient-devices"),
@@ -445,6 +450,21 @@ def register(app: Dash, ctx: Context) -> None:
         except ApiError as exc:
             return dmc.Alert(exc.detail, color="red", title="Could not load notes")
         return notes_list(found, ctx.tz)
+
+    @app.callback(
+        Output("patient-stays-panel", "children"),
+        Input("patient-id", "data"),
+        State("session", "data"),
+    )
+    async def stays(patient_id: int, session: dict[str, Any] | None) -> Any:
+        """The stays and their steps, once with the page (they change by an admission or a discharge)."""
+        if not session:
+            return no_update
+        try:
+            history = await ctx.api.read(session["token"], f"/patients/{patient_id}/episodes", STAYS)
+        except ApiError as exc:
+            return dmc.Alert(exc.detail, color="red", title="Could not load the stays")
+        return stays_panel(history, ctx.tz)
 
     @app.callback(
         Output("patient-trends", "figure"),

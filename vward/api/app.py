@@ -22,6 +22,7 @@ from vward.api.routers import (
     observations,
     operations,
     patients,
+    population,
     rulesets,
     vital_series,
 )
@@ -58,6 +59,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool, secret: str) -> FastAPI:
         fhir,
         audit_trail,
         operations,
+        population,
     ):
         app.include_router(module.router)
     app.mount("/metrics", make_asgi_app())

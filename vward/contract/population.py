@@ -1,0 +1,60 @@
+"""The ward's outcomes over a period as the API serves them and the population page shows them
+(definitions: docs/episodes.md)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class LengthOfStay(BaseModel):
+    stays: int = Field(description="stays of care that ended in the period (transfers are part of one stay)")
+    median_days: float | None
+    q1_days: float | None = Field(description="25th percentile")
+    q3_days: float | None = Field(description="75th percentile")
+
+
+class AcknowledgementTimes(BaseModel):
+    severity: int
+    alerts: int
+    acknowledged: int
+    median_minutes: float | None
+    p90_minutes: float | None
+
+
+class WardPopulation(BaseModel):
+    ward: str
+    admissions: int = Field(description="stays begun in the period (not transfers in)")
+    step_downs: int = Field(description="of those, stepped down from an acute hospital")
+    readmissions_30d: int = Field(description="admissions within 30 days of the same patient's last discharge")
+    readmission_rate: float | None
+    bed_days: float = Field(description="days patients spent on the ward within the period")
+    occupancy: float = Field(description="patients on the ward on average (bed-days / days)")
+    discharges: int = Field(description="stays of care ended in the period (not transfers out)")
+    escalations: int = Field(description="of those, stepped up to hospital")
+    escalation_rate: float | None
+    deaths: int
+    self_discharges: int
+    length_of_stay: LengthOfStay
+    alerts: int = Field(description="alerts opened in the period on the ward's patients")
+    alerts_per_patient_day: float | None
+    alerts_per_nurse_shift: float = Field(description="alerts / (12-hour shifts in the period x nurses per shift)")
+    acknowledgement: list[AcknowledgementTimes] = Field(description="by severity, highest first")
+
+
+class CensusDay(BaseModel):
+    ward: str
+    day: date = Field(description="ward-time day")
+    census: float = Field(description="patients on the ward on average that day")
+    admissions: int
+    discharges: int
+
+
+class Population(BaseModel):
+    since: datetime
+    until: datetime
+    nurses: int = Field(description="nurses per ward per shift, as given")
+    shifts: float = Field(description="12-hour shifts in the period")
+    wards: list[WardPopulation]
+    daily: list[CensusDay]
