@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from dashboard import alert_actions, errors, session, shell
 from dashboard.api_client import ApiClient
 from dashboard.context import Context
-from dashboard.pages import admissions, alerts, burden, data_quality, patient, rules, worklist
+from dashboard.pages import admissions, alerts, burden, data_quality, patient, population, rules, worklist
 from vward.settings import Settings
 
 # Shade 9 of every palette under white text passes WCAG AA (Mantine's default shade 6 does not).
@@ -78,10 +78,11 @@ def mount_dashboard(app: FastAPI) -> Dash:
         "burden": shell.static(lambda _route: burden.layout()),
         "data_quality": shell.static(lambda _route: data_quality.layout()),
         "admissions": shell.static(lambda _route: admissions.layout()),
+        "population": shell.static(lambda _route: population.layout()),
     }
     shell.register(dash_app, pages)
     session.register(dash_app, ctx)
     alert_actions.register(dash_app, ctx)
-    for page in (worklist, patient, alerts, rules, burden, data_quality, admissions):
+    for page in (worklist, patient, alerts, rules, burden, data_quality, admissions, population):
         page.register(dash_app, ctx)
     return dash_app

@@ -170,7 +170,7 @@ def _delays(result: EvaluationResult) -> str:
     delays = sorted(d.total_seconds() for d in smoothing_delays(result))
     if not delays:
         return "-"
-    return f"median {statistics.median(delays):.0f} s, largest {delays[-1]:.0f} s ({len(delays)})"
+    return f"median {statistics.median(delays):.0f} s, largest {delays[-1]:.0f} s over {len(delays)}"
 
 
 def _before_after(before: EvaluationResult, after: EvaluationResult) -> list[str]:
@@ -205,7 +205,9 @@ def _before_after(before: EvaluationResult, after: EvaluationResult) -> list[str
         "the devices had measured scored NEWS2 5 to the first alert after onset, 0 if the ward was alerted",
         "before. A cuff read every 4 hours cannot show a pressure that fell since, with or without smoothing,",
         "so that wait is not the smoothing's. The earlier median onset -> first alert of the per-sample set is",
-        "its noise: a single noisy sample crossing a band while the true value still sits below it.",
+        "its noise: a single noisy sample crossing a band while the true value still sits below it. A",
+        "deterioration is followed until 2 h after its first alert, so the per-sample set, alerted early by its",
+        "noise, is mostly no longer followed when the measured truth reaches 5: its count is smaller.",
         "",
     ]
 

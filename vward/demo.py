@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from device_sims.core.census import PastStay, past_stays
 from device_sims.publisher import SimulatedWard
 from device_sims.ward import WardPlan, plan_ward
 from vward.api.passwords import hash_password
@@ -21,7 +22,7 @@ from vward.bootstrap import ROLES, open_database, role_runners, run_until_stoppe
 from vward.domain.alerts import Role
 from vward.embedded import BrokerChoice, EmbeddedServers
 from vward.settings import Settings
-from vward.storage.episodes import AlreadyAdmitted, Identity, Stay, admit
+from vward.storage.episodes import AlreadyAdmitted, Identity, Stay, admit, discharge, transfer
 from vward.storage.patients import bind_device, register_device
 from vward.storage.users import upsert_user
 
@@ -44,6 +45,23 @@ async def seed_users(pool: asyncpg.Pool, password: str) -> None:
     hashed = hash_password(password)
     for username, role in DEMO_USERS:
         await upsert_user(pool, username=username, password_hash=hashed, role=role)
+
+
+async def provision_history(pool: asyncpg.Pool, stays: list[PastStay]) -> int:
+    """The ward's past month (device_sims.core.census), once per data directory: admitted, transferred and
+    discharged through the storage calls the API uses, so the population view has real figures."""
+    if await pool.fetchval("SELECT EXISTS (SELECT 1 FROM episode_events WHERE actor = $1)", DEMO_ACTOR):
+        return 0
+    known = {r["mrn"] for r in await pool.fetch("SELECT mrn FROM patients")}  # a data directory from before
+    fresh = [s for s in stays if s.mrn not in known]
+    async with pool.acquire() as conn, conn.transaction():
+        for s in fresh:
+            identity, stay = Identity(s.mrn, s.display_name, s.date_of_birth), Stay(s.ward, source=s.source)
+            patient_id = (await admit(conn, identity, stay, s.admitted_at, DEMO_ACTOR)).patient_id
+            if s.transfer is not None:
+                await transfer(conn, patient_id, s.transfer[0], s.transfer[1], None, "bed capacity", DEMO_ACTOR)
+            await discharge(conn, patient_id, s.discharged_at, s.outcome, None, DEMO_ACTOR)
+    return len(fresh)
 
 
 async def provision_ward(pool: asyncpg.Pool, plan: WardPlan, now: datetime) -> None:
@@ -102,6 +120,8 @@ async def run_demo(settings: Settings, options: DemoOptions) -> None:
         await seed_users(pool, password)
         now = datetime.now(UTC)
         plan = plan_ward(options.patients, options.seed, start=now)
+        history = await provision_history(pool, past_stays(plan, now, options.seed))
+        log.info("demo ward history: %d past stays", history)
         await provision_ward(pool, plan, now)
         assert settings.mqtt_url is not None
         ward = SimulatedWard(plan, settings.mqtt_url, topic_prefix=settings.mqtt_topic_prefix, seed=options.seed)

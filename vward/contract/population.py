@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
@@ -58,3 +60,30 @@ class Population(BaseModel):
     shifts: float = Field(description="12-hour shifts in the period")
     wards: list[WardPopulation]
     daily: list[CensusDay]
+
+
+CSV_COLUMNS = (
+    "ward", "admissions", "step_downs", "readmissions_30d", "readmission_rate", "bed_days", "occupancy",
+    "discharges", "escalations", "escalation_rate", "deaths", "self_discharges", "los_median_days",
+    "los_q1_days", "los_q3_days", "alerts", "alerts_per_patient_day", "alerts_per_nurse_shift",
+    "ack_median_minutes_high", "ack_p90_minutes_high", "ack_median_minutes_medium", "ack_p90_minutes_medium",
+)  # fmt: skip
+
+
+def population_csv(figures: Population) -> str:
+    """One row per ward; time to acknowledge for high (3) and medium (2) alerts. The API's export and the
+    dashboard's download are this one text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("period_since", "period_until", *CSV_COLUMNS))
+    for w in figures.wards:
+        ack = {a.severity: a for a in w.acknowledgement}
+        los = w.length_of_stay
+        writer.writerow((
+            figures.since.isoformat(), figures.until.isoformat(), w.ward, w.admissions, w.step_downs,
+            w.readmissions_30d, w.readmission_rate, w.bed_days, w.occupancy, w.discharges, w.escalations,
+            w.escalation_rate, w.deaths, w.self_discharges, los.median_days, los.q1_days, los.q3_days, w.alerts,
+            w.alerts_per_patient_day, w.alerts_per_nurse_shift,
+            *(getattr(ack.get(s), f, None) for s in (3, 2) for f in ("median_minutes", "p90_minutes")),
+        ))  # fmt: skip
+    return out.getvalue()

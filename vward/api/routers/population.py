@@ -3,8 +3,6 @@ readmissions and the alert load, as JSON and as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -13,7 +11,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from vward.api.deps import AppSettings, DbPool, RequestId, require_roles
 from vward.api.fields import StorableText, WardTime
-from vward.contract.population import AcknowledgementTimes, CensusDay, LengthOfStay, Population, WardPopulation
+from vward.contract.population import (
+    AcknowledgementTimes,
+    CensusDay,
+    LengthOfStay,
+    Population,
+    WardPopulation,
+    population_csv,
+)
 from vward.domain.alerts import Role
 from vward.domain.users import Principal
 from vward.storage import population as store
@@ -130,38 +135,12 @@ async def population(
     return await _population(pool, principal, settings, request_id, since, until, ward, nurses, "json")
 
 
-CSV_COLUMNS = (
-    "ward", "admissions", "step_downs", "readmissions_30d", "readmission_rate", "bed_days", "occupancy",
-    "discharges", "escalations", "escalation_rate", "deaths", "self_discharges", "los_median_days",
-    "los_q1_days", "los_q3_days", "alerts", "alerts_per_patient_day", "alerts_per_nurse_shift",
-    "ack_median_minutes_high", "ack_p90_minutes_high", "ack_median_minutes_medium", "ack_p90_minutes_medium",
-)  # fmt: skip
-
-
-def csv_rows(figures: Population) -> str:
-    """One row per ward; time to acknowledge for high (3) and medium (2) alerts."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("period_since", "period_until", *CSV_COLUMNS))
-    for w in figures.wards:
-        ack = {a.severity: a for a in w.acknowledgement}
-        los = w.length_of_stay
-        writer.writerow((
-            figures.since.isoformat(), figures.until.isoformat(), w.ward, w.admissions, w.step_downs,
-            w.readmissions_30d, w.readmission_rate, w.bed_days, w.occupancy, w.discharges, w.escalations,
-            w.escalation_rate, w.deaths, w.self_discharges, los.median_days, los.q1_days, los.q3_days, w.alerts,
-            w.alerts_per_patient_day, w.alerts_per_nurse_shift,
-            *(getattr(ack.get(s), f, None) for s in (3, 2) for f in ("median_minutes", "p90_minutes")),
-        ))  # fmt: skip
-    return out.getvalue()
-
-
 @router.get("/population.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-async def population_csv(
+async def export_population(
     pool: DbPool, principal: PopulationUser, settings: AppSettings, request_id: RequestId,
     since: Since = None, until: Until = None, ward: WardFilter = None, nurses: Nurses = 2,
 ) -> Response:  # fmt: skip
     """The same figures, one row per ward, for a spreadsheet."""
     figures = await _population(pool, principal, settings, request_id, since, until, ward, nurses, "csv")
     headers = {"Content-Disposition": 'attachment; filename="population.csv"'}
-    return Response(csv_rows(figures), media_type="text/csv", headers=headers)
+    return Response(population_csv(figures), media_type="text/csv", headers=headers)
