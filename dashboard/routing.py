@@ -29,10 +29,10 @@ PAGES: tuple[Page, ...] = (
     Page("patient", "/patients", "Patient", CLINICAL, pattern=r"/patients/(?P<id>\d{1,18})", in_nav=False),
     Page("alerts", "/alerts", "Alert inbox", CLINICAL),
     Page("admissions", "/admissions", "Admissions", ADMISSIONS),
-    Page("population", "/population", "Population", CLINICAL | OPS),
     Page("rules", "/rules", "Rule sets", OPS),
     Page("burden", "/burden", "Alert burden", OPS),
     Page("data_quality", "/data-quality", "Data quality", OPS),
+    Page("population", "/population", "Population", CLINICAL | OPS),
 )
 HOME_BY_ROLE = {"ops": "/rules"}
 

@@ -284,6 +284,15 @@ def check_burden(v: Visit, alerts: int) -> None:
         )
 
 
+def check_population(v: Visit) -> None:
+    """The demo's past month: both wards' indicators, the census drawn, admissions and stays ended shown."""
+    v.expect(lambda: v.page.locator("#population-table th").count() >= 3, "the population table has no wards")
+    v.expect(lambda: v.page.locator("#population-census .js-plotly-plot").count(), "the census is not drawn")
+    v.expect(lambda: "Length of stay" in v.text("#population-table"), "no length of stay on the population page")
+    if re.search(r"\bnan\b|NaN", v.text("#population-table")):
+        v.watch.fail("the population table shows NaN")
+
+
 def check_data_quality(v: Visit) -> None:
     v.expect(
         lambda: re.search("Rejections by reason|No rejected messages", v.text("#dq-body")),
@@ -308,6 +317,7 @@ def check_record(v: Visit, patient: dict[str, Any]) -> None:
     v.expect(lambda: v.page.locator("#patient-weight .js-plotly-plot").count(), "the weight trend is not drawn")
     for selector, what in (
         ("#patient-alerts", "alerts"),
+        ("#patient-stays", "stays"),
         ("#patient-overrides", "threshold overrides"),
         ("#patient-audit", "audit trail"),
         ("#patient-notes", "notes"),
@@ -361,6 +371,7 @@ SCREENSHOT = {
     "rules": "rule-sets",
     "burden": "alert-burden",
     "data_quality": "data-quality",
+    "population": "population",
 }
 
 
@@ -378,6 +389,8 @@ def visit_page(v: Visit, name: str, api: httpx.Client, ward: Ward) -> None:
         check_burden(v, ward.alerts)
     elif name == "data_quality":
         check_data_quality(v)
+    elif name == "population":
+        check_population(v)
     else:
         v.watch.fail(f"the soak does not know how to check the {name} page")
     if readme and name in SCREENSHOT:

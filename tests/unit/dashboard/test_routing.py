@@ -38,6 +38,6 @@ def test_unknown_paths_are_not_found_rather_than_a_guess() -> None:
 
 
 def test_navigation_lists_only_what_the_role_may_open() -> None:
-    assert [p.name for p in nav_pages("clinician")] == ["worklist", "alerts", "admissions"]
-    assert [p.name for p in nav_pages("ops")] == ["rules", "burden", "data_quality"]
+    assert [p.name for p in nav_pages("clinician")] == ["worklist", "alerts", "admissions", "population"]
+    assert [p.name for p in nav_pages("ops")] == ["rules", "burden", "data_quality", "population"]
     assert "patient" not in [p.name for p in nav_pages("admin")]
