@@ -115,7 +115,10 @@ async def test_the_patients_monitoring_plan_drives_an_overdue_alert(settings: Se
     """Blood pressure every 4 h, last measured 6.5 h ago: overdue by the plan entered at admission."""
     now = datetime.now(UTC)
     patient_id, device_id = await admitted_patient(db_pool, now - timedelta(hours=8))
-    await db_pool.execute("UPDATE patients SET monitoring_plan = '{\"systolic_bp\": 4}' WHERE id = $1", patient_id)
+    await db_pool.execute(
+        "UPDATE episodes SET monitoring_plan = '{\"systolic_bp\": 4}' WHERE patient_id = $1 AND discharged_at IS NULL",
+        patient_id,
+    )
     await record_readings(db_pool, patient_id, device_id, NEWS2_ZERO, now - timedelta(hours=6.5))
     await record_readings(db_pool, patient_id, device_id, {Metric.HEART_RATE: 72.0}, now)
     await RulesWorker(settings, db_pool, clock=lambda: now).drain()
