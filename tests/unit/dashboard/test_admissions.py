@@ -21,6 +21,8 @@ def test_an_admission_carries_pathway_scale_and_plan() -> None:
         "pathway": "copd",
         "spo2_scale": 2,
         "monitoring_plan": {"spo2": 4.0},
+        "source": "community",
         "date_of_birth": "1950-02-03",
     }
+    assert admission_body("M", "N", "W", None, None, None, {}, source="transfer")["source"] == "transfer"
     assert "date_of_birth" not in admission_body("M", "N", "W", None, None, "", {})

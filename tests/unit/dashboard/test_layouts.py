@@ -26,6 +26,11 @@ def test_every_page_layout_builds() -> None:
 
 
 def test_the_frame_pieces_build() -> None:
-    assert [link.href for link in nav_links("ops", "rules")] == ["/dash/rules", "/dash/burden", "/dash/data-quality"]
+    assert [link.href for link in nav_links("ops", "rules")] == [
+        "/dash/rules",
+        "/dash/burden",
+        "/dash/data-quality",
+        "/dash/population",
+    ]
     assert denied("no").to_plotly_json()["props"]["children"] == "no"
     assert not_found().to_plotly_json()["props"]["title"] == "Page not found"
