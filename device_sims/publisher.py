@@ -68,6 +68,7 @@ class _Device:
     online: bool = True
     battery: int = -100
     status_at: datetime | None = None  # simulated time of the last status message
+    collected: bool = False  # back from the patient at discharge: measures nothing until reissued
 
 
 def _broker(url: str) -> tuple[str, int, str | None, str | None]:
@@ -160,6 +161,21 @@ class SimulatedWard:
             await self._schedule(stop)
         finally:
             await self._disconnect()
+
+    def collect(self, device_ids: list[str]) -> None:
+        """The kit comes back at discharge: each device says offline once and measures nothing until
+        reissued; what it measured before and has not had confirmed is kept and sent on reissue."""
+        at = self.sim_time()
+        for device_id in device_ids:
+            device = self._devices[device_id]
+            device.collected = True
+            if device.conn < len(self._clients):
+                self._publish_status(device, at, False)
+
+    def reissue(self, device_ids: list[str]) -> None:
+        """The kit goes out to a patient again: the devices come online at their next reading or status."""
+        for device_id in device_ids:
+            self._devices[device_id].collected = False
 
     async def _connect(self) -> None:
         n_conn = 1 + max((d.conn for d in self._devices.values()), default=0)
@@ -265,7 +281,9 @@ class SimulatedWard:
 
     def _measure(self, device: _Device, due: datetime) -> None:
         emitter = device.emitter
-        message = emitter.step(due)
+        message = emitter.step(due)  # a collected device's schedule runs on, its readings unmeasured
+        if device.collected:
+            return
         self._update_status(device, due)
         if message is not None:
             self._store(device, message)
@@ -282,7 +300,7 @@ class SimulatedWard:
 
         A silently failed device sends nothing at all, status included: only the platform's silence rule finds it."""
         emitter = device.emitter
-        if emitter.silent(at):
+        if emitter.silent(at) or device.collected:
             return
         online = emitter.powered(at) and emitter.faults.online(at)
         battery = emitter.battery.level(at)

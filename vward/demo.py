@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,12 +16,13 @@ from typing import Any
 
 import asyncpg
 
-from device_sims.core.census import PastStay, past_stays
+from device_sims.core.census import PastStay, Turn, live_turns, past_stays
 from device_sims.publisher import SimulatedWard
 from device_sims.ward import WardPlan, plan_ward
 from vward.api.passwords import hash_password
-from vward.bootstrap import ROLES, open_database, role_runners, run_until_stopped
+from vward.bootstrap import ROLES, Runner, open_database, role_runners, run_until_stopped
 from vward.domain.alerts import Role
+from vward.domain.episodes import Outcome
 from vward.embedded import BrokerChoice, EmbeddedServers
 from vward.settings import Settings
 from vward.storage.episodes import AlreadyAdmitted, Identity, Stay, admit, discharge, transfer
@@ -79,6 +82,67 @@ async def provision_ward(pool: asyncpg.Pool, plan: WardPlan, now: datetime) -> N
                 await bind_device(conn, d.device_id, patient_id, now)
 
 
+async def _open_stay_without_alerts(conn: asyncpg.Connection, mrn: str) -> int | None:
+    """The patient's id if they are admitted with no alert still to deal with: a team would not discharge
+    a patient with an open alert, and the demo does not either."""
+    patient_id: int | None = await conn.fetchval(
+        "SELECT p.id FROM patients p WHERE p.mrn = $1 AND p.discharged_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.patient_id = p.id AND a.state <> 'resolved')",
+        mrn,
+    )
+    return patient_id
+
+
+async def discharge_turn(pool: asyncpg.Pool, ward: SimulatedWard, turn: Turn, at: datetime) -> bool:
+    """End the stay (completed) and collect the kit; False, and nothing done, if the patient has an alert
+    to deal with or is not on the ward."""
+    async with pool.acquire() as conn, conn.transaction():
+        patient_id = await _open_stay_without_alerts(conn, turn.patient.mrn)
+        if patient_id is None:
+            return False
+        await discharge(conn, patient_id, at, Outcome.COMPLETED, "monitoring complete", DEMO_ACTOR)
+    ward.collect(turn.device_ids)
+    return True
+
+
+async def readmit_turn(pool: asyncpg.Pool, ward: SimulatedWard, turn: Turn, at: datetime) -> None:
+    """A new stay of the same patient (a readmission), the same kit bound and reissued."""
+    p = turn.patient
+    async with pool.acquire() as conn, conn.transaction():
+        try:
+            patient_id = (await admit(conn, Identity(p.mrn, p.display_name, p.date_of_birth),
+                                      Stay(p.ward, p.pathway, p.spo2_scale), at, DEMO_ACTOR)).patient_id  # fmt: skip
+        except AlreadyAdmitted as back:  # readmitted by hand meanwhile: their kit goes back to them all the same
+            patient_id = back.patient_id
+        for device_id in turn.device_ids:
+            await bind_device(conn, device_id, patient_id, at)
+    ward.reissue(turn.device_ids)
+
+
+async def run_census(pool: asyncpg.Pool, ward: SimulatedWard, turns: Iterator[Turn], stop: asyncio.Event) -> None:
+    """The live ward's turnover (device_sims.core.census.live_turns) on the simulation's clock. A turn that
+    fails is logged by its kind of error only (no patient data) and the next one goes on: the census is
+    scenery, and must not stop the ward."""
+
+    async def until(at: datetime) -> bool:
+        wait = (at - ward.sim_time()).total_seconds() / ward.speed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(wait, 0.0))
+        return not stop.is_set()
+
+    for turn in turns:
+        if not await until(turn.discharge_at):
+            return
+        try:
+            if not await discharge_turn(pool, ward, turn, ward.sim_time()):
+                continue
+            if not await until(turn.readmit_at):
+                return
+            await readmit_turn(pool, ward, turn, ward.sim_time())
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("demo census: a turn was skipped (%s)", type(exc).__name__)
+
+
 def _banner(settings: Settings, servers: EmbeddedServers, password: str, generated: bool, n: int) -> str:
     source = "random, for this run" if generated else "from VWARD_DEMO_PASSWORD"
     broker = f"{settings.mqtt_url} ({servers.broker_kind or 'configured'})"
@@ -125,7 +189,8 @@ async def run_demo(settings: Settings, options: DemoOptions) -> None:
         await provision_ward(pool, plan, now)
         assert settings.mqtt_url is not None
         ward = SimulatedWard(plan, settings.mqtt_url, topic_prefix=settings.mqtt_topic_prefix, seed=options.seed)
-        runners = [*role_runners(ROLES, settings, pool, secret), ward.run]
+        census: Runner = functools.partial(run_census, pool, ward, live_turns(plan, options.seed))
+        runners: list[Runner] = [*role_runners(ROLES, settings, pool, secret), ward.run, census]
         print(_banner(settings, servers, password, generated, len(plan.patients)), flush=True)
         await run_until_stopped(runners, stop)
     finally:

@@ -1,18 +1,24 @@
-"""The simulated ward's past: stays admitted, transferred, readmitted and ended over the weeks before the
-demo starts, so the population view shows a month of real figures from the first minute.
+"""The simulated ward's comings and goings: the stays admitted, transferred, readmitted and ended over the
+weeks before the demo starts, so the population view shows a month of real figures from the first minute,
+and the live ward's turnover while it runs (a stable patient discharged, their kit collected, and later
+readmitted), so those figures move.
 
-Pure: `past_stays(plan, now, seed)` plans them; vward.demo admits and discharges them through the same
-storage calls a clinician's actions use. Rates are a small English virtual ward's (an admission or two a
-day per ward, a median stay near 5 days, about one in eight escalated to hospital)."""
+Pure: `past_stays(plan, now, seed)` and `live_turns(plan, seed)` plan them; vward.demo admits and
+discharges them through the same storage calls a clinician's actions use. The past's rates are a small
+English virtual ward's (an admission or two a day per ward, a median stay near 5 days, about one in eight
+escalated to hospital)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from device_sims.ward import WardPlan
+from device_sims.core.scenarios import ScenarioKind
+from device_sims.ward import SimPatient, WardPlan
 from vward.domain.episodes import Outcome, Source
 
 ADMISSIONS_PER_WARD_DAY = 1.2
@@ -23,6 +29,9 @@ READMITTED_SHARE = 0.1  # of past stays: back within 30 days
 LIVE_READMITTED_SHARE = 0.15  # of the ward's current patients: a stay ended in the last weeks
 ENDINGS = {Outcome.COMPLETED: 0.8, Outcome.ESCALATED_TO_HOSPITAL: 0.13, Outcome.SELF_DISCHARGED: 0.05,
            Outcome.DIED: 0.02}  # fmt: skip
+# The live ward turns over faster than a real one (a stay ends every TURN_EVERY, not every day or so), so
+# that a demo of an hour shows discharges and readmissions; the readmission follows after TURN_AWAY.
+TURN_FIRST, TURN_EVERY, TURN_AWAY = timedelta(minutes=20), timedelta(minutes=15), timedelta(minutes=10)
 _NAMES = ("Ash", "Bea", "Cal", "Dee", "Eli", "Fay", "Gus", "Ida", "Jon", "Kit", "Lou", "Max", "Ned", "Ora", "Pip")
 
 
@@ -86,3 +95,31 @@ def past_stays(plan: WardPlan, now: datetime, seed: int, days: int = 30) -> list
             stays.append(PastStay(p.mrn, p.display_name, p.date_of_birth, p.ward, Source.COMMUNITY, admitted, ended,
                                   rng.choice([Outcome.COMPLETED, Outcome.ESCALATED_TO_HOSPITAL])))  # fmt: skip
     return sorted(stays, key=lambda s: (s.mrn, s.admitted_at))
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One stable patient of the live ward: discharged (completed) with their kit collected, then readmitted
+    as a new stay with the same kit reissued."""
+
+    patient: SimPatient
+    discharge_at: datetime
+    readmit_at: datetime
+
+    @property
+    def device_ids(self) -> list[str]:
+        return [d.device_id for d in self.patient.devices]
+
+
+def live_turns(plan: WardPlan, seed: int, first: timedelta = TURN_FIRST, every: timedelta = TURN_EVERY,
+               away: timedelta = TURN_AWAY) -> Iterator[Turn]:  # fmt: skip
+    """Endless, in time order: the stable patients in a seeded order, round and round, one every `every`
+    from `first` after the plan's start. Deteriorating patients and failing devices are never turned over:
+    their courses are the demo's ground truth. Only one patient is away at a time while `away` < `every`."""
+    if away >= every:
+        raise ValueError("a patient must be back before the next one leaves")
+    stable = [p for p in plan.patients if p.scenario.kind is ScenarioKind.STABLE and p.devices]
+    random.Random(seed * 104_729 + 7).shuffle(stable)
+    for number, patient in enumerate(itertools.cycle(stable)):
+        leaves = plan.start + first + every * number
+        yield Turn(patient, leaves, leaves + away)

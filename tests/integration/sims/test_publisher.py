@@ -8,7 +8,7 @@ import json
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -238,3 +238,43 @@ async def test_an_outage_ends_in_a_store_and_forward_burst(
     assert held  # measured while offline, kept, and delivered once back online
     assert len(held) < len(measured)
     assert "offline" in states[:-1]  # the outage itself (the last one is the clean stop)
+
+
+async def test_a_collected_kit_is_offline_and_silent_until_reissued(
+    mosquitto: Mosquitto, topic_prefix: str, listener: Listener
+) -> None:
+    plan = _plan(2)
+    ward = SimulatedWard(plan, mosquitto.url, topic_prefix, speed=20.0, seed=3)
+    kit = [d.device_id for d in plan.patients[0].devices]
+    other = plan.patients[1].devices[0].device_id
+    stop = asyncio.Event()
+    running = asyncio.create_task(ward.run(stop))
+
+    def seen(device_ids: list[str]) -> set[str]:
+        with listener.lock:
+            return {d for d, _ in listener.readings if d in device_ids}
+
+    async def until(condition: Callable[[], bool]) -> None:
+        deadline = asyncio.get_running_loop().time() + 30
+        while not condition():
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
+
+    try:
+        await until(lambda: set(kit) <= seen(kit))
+        ward.collect(kit)
+        await until(lambda: all(listener.status.get(d, {}).get("state") == "offline" for d in kit))
+        with listener.lock:
+            before, other_before = len(listener.readings), sum(1 for d, _ in listener.readings if d == other)
+        await until(lambda: sum(1 for d, _ in listener.readings if d == other) >= other_before + 10)
+        with listener.lock:
+            while_away = [d for d, _ in listener.readings[before:] if d in kit]
+        assert while_away == []  # nothing measured while the kit was back
+        ward.reissue(kit)
+        await until(lambda: all(listener.status.get(d, {}).get("state") == "online" for d in kit))
+        with listener.lock:
+            back = len(listener.readings)
+        await until(lambda: any(d in kit for d, _ in listener.readings[back:]))
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)

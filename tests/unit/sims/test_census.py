@@ -1,13 +1,17 @@
 """The simulated ward's past month: stays that never overlap per patient, end before the demo starts, and
-include readmissions, transfers, step-downs and each outcome."""
+include readmissions, transfers, step-downs and each outcome. Its live turnover touches stable patients only,
+one away at a time."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import islice, pairwise
 
-from device_sims.core.census import past_stays
+import pytest
+
+from device_sims.core.census import TURN_AWAY, TURN_EVERY, TURN_FIRST, live_turns, past_stays
+from device_sims.core.scenarios import ScenarioKind
 from device_sims.ward import plan_ward
 from vward.domain.episodes import Outcome, Source
 
@@ -35,3 +39,26 @@ def test_a_month_of_stays_that_a_real_ward_could_have_had() -> None:
     assert any(s.source is Source.STEP_DOWN for s in stays)
     assert any(s.transfer is not None and s.transfer[1] != s.ward for s in stays)
     assert past_stays(plan, NOW, seed=1) == stays  # a seed always gives the same past
+
+
+def test_the_live_ward_turns_over_its_stable_patients_one_at_a_time() -> None:
+    plan = plan_ward(40, 1, start=NOW)
+    stable = {p.mrn for p in plan.patients if p.scenario.kind is ScenarioKind.STABLE}
+    assert 0 < len(stable) < len(plan.patients)
+    turns = list(islice(live_turns(plan, seed=1), 2 * len(stable)))
+    assert {t.patient.mrn for t in turns} == stable  # every stable patient, and no one else
+    assert [t.patient.mrn for t in turns[: len(stable)]] == [t.patient.mrn for t in turns[len(stable) :]]
+    assert turns[0].discharge_at == NOW + TURN_FIRST
+    for a, b in pairwise(turns):
+        assert b.discharge_at - a.discharge_at == TURN_EVERY
+        assert a.discharge_at < a.readmit_at < b.discharge_at  # back before the next one leaves
+    assert all(t.readmit_at - t.discharge_at == TURN_AWAY for t in turns)
+    assert turns[0].device_ids == [d.device_id for d in turns[0].patient.devices] != []
+    assert [t.patient.mrn for t in islice(live_turns(plan, seed=1), 5)] == [t.patient.mrn for t in turns[:5]]
+    assert [t.patient.mrn for t in islice(live_turns(plan, seed=2), 5)] != [t.patient.mrn for t in turns[:5]]
+
+
+def test_a_turn_that_would_overlap_the_next_is_refused() -> None:
+    plan = plan_ward(4, 1, start=NOW)
+    with pytest.raises(ValueError, match="back before"):
+        next(live_turns(plan, 1, every=timedelta(minutes=5), away=timedelta(minutes=5)))
