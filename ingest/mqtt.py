@@ -80,6 +80,7 @@ class MqttEdge:
             self._client.username_pw_set(parts.username, parts.password)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._commands: collections.deque[Callable[[], None]] = collections.deque()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -230,7 +231,14 @@ class MqttEdge:
             log.error("broker refused the connection: %s", reason)
             return
         client.subscribe([(f, 1) for f in self._filters])
-        self._subscribed.set()
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[Any], _p: Any) -> None:
+        refused = [f"{f}: {r}" for f, r in zip(self._filters, reasons, strict=False) if r.is_failure]
+        if refused:  # the devices' messages on these topics would never reach us: ops must see it
+            log.error("broker refused subscriptions: %s", "; ".join(refused))
+        if len(refused) == len(reasons):
+            return
+        self._subscribed.set()  # on the SUBACK: from now on the broker routes the devices' messages to us
         log.info("connected to %s:%s and subscribed", self._host, self._port)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
