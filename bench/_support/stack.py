@@ -58,7 +58,7 @@ class IngestProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
-    def start(self, wait_subscribed: float = 20.0) -> None:
+    def start(self, wait_subscribed: float = 60.0) -> None:
         cmd = [sys.executable, "-m", "ingest"]
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:

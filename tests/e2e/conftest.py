@@ -8,14 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, ViewportSize
 
-from tests.e2e.support.browser import chromium
+from tests.e2e.support.browser import chromium, new_context
 
 DEFAULT_VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
-# Dash answers a page's callbacks after its scripts boot: seconds on a quiet machine, several times that with
-# both cores busy. Assertions wait this long (Playwright's 5 s default is tight for that), never sleep.
-expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +25,6 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in its own context; a test module may set VIEWPORT for taller screenshots."""
     viewport: ViewportSize = getattr(request.module, "VIEWPORT", DEFAULT_VIEWPORT)
-    context = browser.new_context(viewport=viewport)
+    context = new_context(browser, viewport=viewport)
     yield context.new_page()
     context.close()

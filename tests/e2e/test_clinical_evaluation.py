@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import budget
+
 pytestmark = pytest.mark.e2e
 
 
@@ -32,7 +34,7 @@ def test_reduced_evaluation_meets_the_targets(tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=budget(300),
         check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.support.browser import sign_in
+from tests.e2e.support.browser import BROWSER_WAIT_MS, new_context, sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, serve_platform
 from vward.domain.alerts import Role
 
@@ -33,7 +33,7 @@ def platform(database_url: str) -> Iterator[Platform]:
 
 
 def _page(browser: Browser, width: int, height: int) -> Page:
-    return browser.new_context(viewport={"width": width, "height": height}).new_page()
+    return new_context(browser, viewport={"width": width, "height": height}).new_page()
 
 
 def _page_width(page: Page) -> int:
@@ -68,7 +68,7 @@ def test_on_a_phone_nothing_overlaps_or_runs_off_the_screen(platform: Platform, 
         "/dash/alerts": "#inbox-table",
         "patient": "#patient-trends .scatterlayer .trace",  # the last panel to fill
     }[path]
-    expect(page.locator(ready).first).to_be_attached(timeout=30_000)
+    expect(page.locator(ready).first).to_be_attached(timeout=BROWSER_WAIT_MS)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"phone-{path.strip('/').replace('/', '-') or 'worklist'}.png"), full_page=True)
     assert _page_width(page) <= 390, f"{path}: the page is {_page_width(page)} px wide on a 390 px screen"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.e2e.support.browser import sign_in
+from tests.e2e.support.browser import new_context, sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, serve_platform
 from vward.domain.alerts import Role
 
@@ -88,7 +88,7 @@ def test_an_ops_user_edits_previews_and_a_second_publishes_a_rule_change(
     expect(page.locator("#ruleset-preview-graph")).to_contain_text("draft against published")
 
     reviewer, reviewer_password = platform.user(Role.OPS)
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_context(browser, viewport=VIEWPORT)
     second = context.new_page()
     sign_in(second, platform.base_url, reviewer, reviewer_password, path="/dash/rules")
     open_version(second, ruleset_name, 2)

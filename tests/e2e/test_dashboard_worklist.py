@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.support.browser import sign_in
+from tests.e2e.support.browser import BROWSER_WAIT_MS, new_context, sign_in
 from tests.e2e.support.dashboard import Platform, SeedPatient, seed_patient, seed_ward, serve_platform
 from vward.domain.alerts import Role
 
@@ -66,13 +66,13 @@ def test_the_worklist_refreshes_without_losing_the_selected_row(platform: Platfo
     selected_row = page.locator("#worklist-grid .ag-center-cols-container .ag-row[row-index='4']")
     expect(selected_row).to_have_class(re.compile("ag-row-selected"))
     first = updated.inner_text()
-    expect(updated).not_to_have_text(first, timeout=15_000)
+    expect(updated).not_to_have_text(first, timeout=BROWSER_WAIT_MS)
     expect(selected_row).to_have_class(re.compile("ag-row-selected"))
     # Every patient is still there after the refresh (a row id AG Grid could not read left one row of 40).
     rows = page.locator("#worklist-grid .ag-center-cols-container .ag-row")
     expect(rows).to_have_count(len(WARD_STATE))
     second = updated.inner_text()
-    expect(updated).not_to_have_text(second, timeout=15_000)
+    expect(updated).not_to_have_text(second, timeout=BROWSER_WAIT_MS)
     expect(rows).to_have_count(len(WARD_STATE))
 
 
@@ -102,7 +102,7 @@ def test_a_wrong_password_is_refused_with_a_message(platform: Platform, page: Pa
 
 
 def test_an_expired_or_forged_session_goes_back_to_sign_in(platform: Platform, browser: Browser) -> None:
-    context = browser.new_context()
+    context = new_context(browser)
     forged = '{"token": "not-a-valid-token", "username": "someone", "role": "clinician"}'
     context.add_init_script(f"window.sessionStorage.setItem('session', {forged!r});")
     page = context.new_page()
@@ -117,7 +117,7 @@ def test_navigating_renews_an_old_token_and_keeps_the_page(platform: Platform, b
     token = httpx.post(f"{platform.base_url}/api/v1/auth/token", data={"username": username, "password": password})
     old = token.json()["access_token"]
     stale = json.dumps({"token": old, "username": username, "role": "clinician", "renewed_at": 0})
-    context = browser.new_context()
+    context = new_context(browser)
     context.add_init_script(
         f"if (!window.sessionStorage.getItem('session')) window.sessionStorage.setItem('session', {stale!r});"
     )
@@ -160,5 +160,5 @@ def test_a_refresh_keeps_the_scroll_position(platform: Platform, page: Page) -> 
     viewport.evaluate("el => { el.scrollTop = 1200; }")
     expect(page.locator("#worklist-grid .ag-center-cols-container .ag-row[row-index='40']")).to_be_visible()
     before = page.locator("#worklist-updated").inner_text()
-    expect(page.locator("#worklist-updated")).not_to_have_text(before, timeout=15_000)  # a refresh happened
+    expect(page.locator("#worklist-updated")).not_to_have_text(before, timeout=BROWSER_WAIT_MS)  # a refresh happened
     assert viewport.evaluate("el => el.scrollTop") == 1200

@@ -1,4 +1,4 @@
-"""A live soak in the browser: `vward demo` runs its simulated ward for five minutes, with a worklist, an alert
+"""A live soak in the browser: `vward demo` runs its simulated ward for SOAK_S, with a worklist, an alert
 inbox and a patient record open and refreshing; then every page each demo role can reach, and the record of
 every patient on the worklist, is visited in headless Chromium.
 
@@ -6,8 +6,9 @@ Any HTTP 5xx, Dash callback error, browser console error or empty panel is a fai
 collected and listed at the end (page, patient, what), so one run shows everything. The README's screenshots
 are written from this run, on the demo's own data (docs/screenshots).
 
-With the demo's default 40 patients it takes about 9 minutes on 2 cores: 5 of soak, about 2 s per page and
-2.4 s per record (40 records as the clinician and again as admin, about 95 s each)."""
+With the demo's default 40 patients, at full size (`VWARD_TEST_SIZE=full`) it takes about 9 minutes on 2 cores:
+5 of soak, about 2 s per page and 2.4 s per record (40 records as the clinician and again as admin, about 95 s
+each). In CI: 3 minutes of soak, every record as the clinician, the first 8 as admin; about 6 minutes."""
 
 from __future__ import annotations
 
@@ -27,17 +28,21 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 from playwright.sync_api import Error as PlaywrightError
 
 from dashboard.routing import href, nav_pages
-from tests.e2e.support.browser import chromium, screenshot, sign_in
+from tests.e2e.support.browser import chromium, new_context, screenshot, sign_in
 from tests.support.platform import VwardProcess, signed_in
 from tests.support.servers import discard_embedded_postgres, free_port
+from tests.support.waiting import budget, sized
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "demo-password-for-the-soak"
 PATIENTS = 40  # the demo's default: what a new user sees with `make demo`
-SOAK_S = 300.0  # the simulated ward runs this long before the visits (issue 11 item 9: at least 5 minutes)
+# The simulated ward runs this long before the visits: issue 11 item 9's 5 minutes at full size; 3 in CI.
+SOAK_S = sized(ci=180.0, full=300.0)
+# Records visited as admin (every one as the clinician): a sample in CI, the whole ward at full size.
+ADMIN_RECORDS = sized(ci=8, full=PATIENTS)
 READY_S = 240.0  # embedded PostgreSQL's first start on a loaded 2-core machine; generous, never tight
-PANEL_S = 60.0  # how long a page's panels may take to show on a loaded machine before they count as empty
+PANEL_S = budget(60)  # how long a page's panels may take to show on a loaded machine before they count as empty
 MAX_FAILURES = 30  # a dashboard broken everywhere is reported by then; more record visits would only take long
 QUIET_MS = 800  # no Dash request in flight for this long: the page has settled
 ROLES = ("clinician", "ops", "admin")
@@ -193,7 +198,7 @@ class Visit:
 def signed_in_tab(
     browser: Browser, base: str, role: str, failures: list[Failure], viewport: ViewportSize
 ) -> Iterator[Visit]:
-    context: BrowserContext = browser.new_context(viewport=viewport)
+    context: BrowserContext = new_context(browser, viewport=viewport)
     try:
         page = context.new_page()
         watch = Watch(failures, where=f"{role} sign-in")
@@ -402,12 +407,14 @@ def visit_page(v: Visit, name: str, api: httpx.Client, ward: Ward) -> None:
 
 
 def visit_records(v: Visit, api: httpx.Client, timings: dict[str, float]) -> None:
-    """The record of every patient on the worklist, in the worklist's order."""
+    """The record of every patient on the worklist, in the worklist's order (as admin, the first ADMIN_RECORDS)."""
     v.page.set_viewport_size(RECORD)
     v.go(href("/"), f"{v.role} Worklist")
     patients = {p["id"]: p for p in api.get("/api/v1/patients").json()}
     v.expect(lambda: len(worklist_ids(v)) == len(patients), "the worklist grid did not list every patient")
     order = worklist_ids(v) or list(patients)
+    if v.role != "clinician":
+        order = order[:ADMIN_RECORDS]
     readme = worst_patient([patients[i] for i in order if i in patients]) if v.role == "clinician" else None
     started = time.monotonic()
     for shown, patient_id in enumerate(order):
@@ -428,7 +435,7 @@ def soak(browser: Browser, demo: VwardProcess, base: str, until: float, failures
     with closing(signed_in(base, "clinician", PASSWORD)) as api:
         first = api.get("/api/v1/patients").json()[0]["id"]
     tabs = [("/dash/", "worklist"), ("/dash/alerts", "alert inbox"), (f"/dash/patients/{first}", f"patient {first}")]
-    contexts = [browser.new_context(viewport=VIEWPORT) for _ in tabs]
+    contexts = [new_context(browser, viewport=VIEWPORT) for _ in tabs]
     try:
         visits = []
         for context, (path, label) in zip(contexts, tabs, strict=True):
@@ -464,7 +471,7 @@ def ward_now(base: str, failures: list[Failure]) -> Ward:
     return Ward(patients=len(patients), alerts=alerts)
 
 
-def test_the_demo_ward_soaks_for_five_minutes_and_every_page_and_record_shows(tmp_path: Path) -> None:
+def test_the_demo_ward_soaks_and_every_page_and_record_shows(tmp_path: Path) -> None:
     port = free_port()
     data_dir = tmp_path / "ward"
     log = tmp_path / "demo.log"

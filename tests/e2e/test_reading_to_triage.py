@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from ingest.core.wire import encode_readings
 from tests.support.api import TEST_SECRET, make_user
 from tests.support.platform import VwardProcess, signed_in
 from tests.support.servers import Mosquitto, free_port
+from tests.support.waiting import budget, wait_until
 from vward.domain.alerts import Role
 from vward.domain.metrics import Metric
 from vward.storage.pool import create_pool
@@ -48,7 +48,7 @@ def _publish(broker: Mosquitto, topic: str, payload: bytes) -> None:
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
     try:
-        client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
+        client.publish(topic, payload, qos=1).wait_for_publish(timeout=budget(20))
     finally:
         client.loop_stop()
         client.disconnect()
@@ -89,14 +89,11 @@ def test_published_readings_reach_the_triage_list_with_news2(
         payload = encode_readings(f"{device_id}-1", now, [(m, v, now) for m, v in OBSERVATIONS])
         _publish(mosquitto, device_topic(topic_prefix, device_id, "readings"), payload)
 
-        deadline = time.monotonic() + 20
-        row: dict[str, object] = {}
-        while time.monotonic() < deadline:
-            rows = client.get("/api/v1/patients").json()
-            row = next(r for r in rows if r["id"] == patient_id)
-            if row["news2_score"] is not None:
-                break
-            time.sleep(0.2)
+        def scored() -> dict[str, object] | None:
+            row = next(r for r in client.get("/api/v1/patients").json() if r["id"] == patient_id)
+            return row if row["news2_score"] is not None else None
+
+        row = wait_until(scored, within=60, what="the patient scored on the worklist", every=0.2)
         assert row["news2_score"] == 6, platform.output()[-3000:]
         assert row["news2_band"] == "medium"
         assert row["news2_complete"] is True

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.waiting import Deadline, budget
+
 
 @dataclass
 class VwardProcess:
@@ -35,8 +37,9 @@ class VwardProcess:
         return self.log_path.read_text(errors="replace")
 
     def wait_http(self, url: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """Until `url` answers 200; `timeout` is a budget (tests.support.waiting), lengthened on a slow runner."""
+        deadline = Deadline(timeout, f"{url} answering")
+        while not deadline.passed():
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise AssertionError(f"vward exited with {self.proc.returncode}:\n{self.output()[-4000:]}")
@@ -46,7 +49,7 @@ class VwardProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise AssertionError(f"{url} did not answer within {timeout} s:\n{self.output()[-4000:]}")
+        raise deadline.fail(f"vward's output:\n{self.output()[-4000:]}")
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM, then wait; returns the exit code (SIGKILL only if it hangs, and then fails)."""
@@ -54,7 +57,7 @@ class VwardProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=timeout)
+                self.proc.wait(timeout=budget(timeout))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -63,7 +66,7 @@ class VwardProcess:
 
 
 def signed_in(base_url: str, username: str, password: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=10)
+    client = httpx.Client(base_url=base_url, timeout=budget(30))
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     response.raise_for_status()
     client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"

@@ -8,13 +8,13 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
+from tests.support.waiting import Deadline, budget
 from vward.embedded import free_port, postgres_data_dir
 from vward.embedded import wait_listening as wait_port
 from vward.storage.migrate import migrate
@@ -98,10 +98,10 @@ class Mosquitto:
         self.proc = subprocess.Popen([binary, "-c", str(self.workdir / "mosquitto.conf")])
         self.wait_listening(self.port)
 
-    def wait_listening(self, port: int, timeout: float = 10.0) -> None:
+    def wait_listening(self, port: int, timeout: float = 20.0) -> None:
         """Wait for `port` to accept connections; fail at once, with the broker's log, if it exited."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        deadline = Deadline(timeout, f"mosquitto listening on 127.0.0.1:{port}")
+        while not deadline.passed():
             if self.proc is None or self.proc.poll() is not None:
                 log = self.workdir / "mosquitto.log"
                 tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -109,12 +109,12 @@ class Mosquitto:
             with contextlib.suppress(TimeoutError):
                 wait_port(port, timeout=0.5)
                 return
-        raise TimeoutError(f"mosquitto does not listen on 127.0.0.1:{port}")
+        raise deadline.fail()
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=budget(30))
         self.proc = None
 
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.e2e.support.dashboard import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.support.waiting import budget
+
+# Dash answers a page's callbacks after its scripts boot: seconds on a quiet machine, several times that with
+# both cores busy. Assertions and actions wait this long (Playwright's 5 s default is tight for that).
+BROWSER_WAIT_MS = round(budget(30) * 1000)
+expect.set_options(timeout=BROWSER_WAIT_MS)
 
 
 @contextmanager
@@ -18,6 +25,13 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def new_context(browser: Browser, **options: Any) -> BrowserContext:
+    """A browser context whose actions wait as long as the assertions do."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    return context
 
 
 def sign_in(page: Page, base_url: str, username: str, password: str, path: str = "/dash/") -> None:

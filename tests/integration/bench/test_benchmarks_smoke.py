@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from tests.support.servers import REPO
+from tests.support.waiting import budget
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-TIMEOUT_S = 240.0
+TIMEOUT_S = budget(240)
 
 
 def run_bench(module: str, *args: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 
 from tests.support.servers import free_port
+from tests.support.waiting import budget
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 # Readings per fault test: CI default; the full run is VWARD_FAULT_READINGS=200000.
@@ -61,6 +62,8 @@ class PrivatePostgres:
                     "-l",
                     str(self.root / "pg.log"),
                     "-w",
+                    "-t",
+                    str(round(budget(120))),
                     "start",
                 ]
             ),

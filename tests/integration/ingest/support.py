@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -18,6 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from ingest.core.topics import device_topic
 from ingest.core.wire import decode_ack
 from ingest.service import IngestService
+from tests.support.waiting import Deadline, budget, finishes, until
 from vward.domain.patients import DeviceKind
 from vward.settings import Settings
 from vward.storage.episodes import Identity, Stay, admit
@@ -52,10 +52,12 @@ class Fleet:
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"fleet-{uuid.uuid4().hex[:8]}")
         self._client.max_inflight_messages_set(1000)
         self._client.on_message = self._on_ack
+        subscribed = threading.Event()
+        self._client.on_subscribe = lambda *_: subscribed.set()
         self._client.connect("127.0.0.1", port)
         self._client.loop_start()
         self._client.subscribe(device_topic(prefix, "+", "ack"), qos=1)
-        time.sleep(0.2)
+        assert subscribed.wait(budget(20)), "the fleet's subscription to its acks was not acknowledged"
 
     def _on_ack(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         device_id = message.topic.split("/")[-2]
@@ -67,18 +69,15 @@ class Fleet:
         self.publish_raw(topic, payload, qos)
 
     def publish_raw(self, topic: str, payload: bytes, qos: int = 1) -> None:
-        self._client.publish(topic, payload, qos=qos).wait_for_publish(timeout=10)
+        self._client.publish(topic, payload, qos=qos).wait_for_publish(timeout=budget(20))
 
     def confirmed_ids(self, device_id: str) -> set[str]:
         with self._lock:
             return set(self.confirmed.get(device_id, ()))
 
-    async def wait_confirmed(self, device_id: str, msg_ids: Iterable[str], within: float = 15.0) -> None:
+    async def wait_confirmed(self, device_id: str, msg_ids: Iterable[str], within: float = 30.0) -> None:
         wanted = set(msg_ids)
-        deadline = time.monotonic() + within
-        while not wanted <= self.confirmed_ids(device_id):
-            assert time.monotonic() < deadline, f"unconfirmed: {sorted(wanted - self.confirmed_ids(device_id))}"
-            await asyncio.sleep(0.05)
+        await until(lambda: wanted <= self.confirmed_ids(device_id), within=within, what=f"ingest's acks of {wanted}")
 
     def close(self) -> None:
         self._client.loop_stop()
@@ -91,26 +90,23 @@ async def running_ingest(settings: Settings, pool: asyncpg.Pool) -> AsyncIterato
     service = IngestService(settings, pool)
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
-    deadline = time.monotonic() + 10
-    while service.edge is None or not service.edge.subscribed.is_set():
+
+    def subscribed() -> bool:
         assert not task.done(), task.exception()
-        assert time.monotonic() < deadline, "ingest did not subscribe"
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.1)  # SUBACK processed by the broker
+        return service.edge is not None and service.edge.subscribed.is_set()  # set on the broker's SUBACK
+
+    await until(subscribed, within=30, what="ingest subscribed to the devices' topics")
     try:
         yield service
     finally:
         stop.set()
-        await asyncio.wait_for(task, 30)
+        await finishes(task, within=30, what="ingest's clean stop")
 
 
-async def wait_for(pool: asyncpg.Pool, query: str, *args: object, expect: object, within: float = 15.0) -> None:
+async def wait_for(pool: asyncpg.Pool, query: str, *args: object, expect: object, within: float = 30.0) -> None:
     """Poll `query` until it returns `expect` (timeline-style assertions on the database)."""
-    deadline = time.monotonic() + within
-    value = None
-    while time.monotonic() < deadline:
-        value = await pool.fetchval(query, *args)
-        if value == expect:
-            return
+    deadline = Deadline(within, f"{query!r} giving {expect!r}")
+    while (value := await pool.fetchval(query, *args)) != expect:
+        if deadline.passed():
+            raise deadline.fail(f"last: {value!r}")
         await asyncio.sleep(0.05)
-    raise AssertionError(f"{query!r} gave {value!r}, expected {expect!r}")

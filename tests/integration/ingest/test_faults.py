@@ -22,6 +22,7 @@ import pytest
 from bench._support.stack import IngestProcess, bind_fleet, fleet_result, start_fleet
 from tests.integration.ingest.faults import READINGS, PrivatePostgres, tally
 from tests.support.servers import Mosquitto
+from tests.support.waiting import budget
 from vward.storage.migrate import migrate
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DEVICES = 20
 MESSAGES = max(1, READINGS // 5 // DEVICES)  # per device, 5 readings each
 FLOW_S = max(12.0, READINGS / 5 / 1000)  # spread the messages so the faults hit a flowing stream
-DEADLINE_S = FLOW_S + 90.0
+DEADLINE_S = budget(FLOW_S + 90.0)  # the fleet stops itself by then, done or not
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ async def run_flow(
     finally:
         await conn.close()
     for w in workers:
-        w.start()
+        w.start(wait_subscribed=budget(60))
     proc = start_fleet(
         broker.port,
         prefix,
@@ -76,7 +77,7 @@ async def run_flow(
     )
     try:
         await asyncio.to_thread(fault)
-        result = await asyncio.to_thread(fleet_result, proc, DEADLINE_S + 10)
+        result = await asyncio.to_thread(fleet_result, proc, DEADLINE_S + budget(30))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -116,7 +117,7 @@ def test_ingest_killed_mid_batch(database_url: str, broker: Mosquitto, tmp_path:
         for _ in range(4):
             time.sleep(2.0)
             ingest.stop(signal.SIGKILL)
-            ingest.start()
+            ingest.start(wait_subscribed=budget(60))
 
     result = asyncio.run(run_flow(database_url, broker, [ingest], kills, prefix, fleet))
     asyncio.run(assert_exactly_once(database_url, fleet, result, ingest.output()))
@@ -134,7 +135,7 @@ def test_two_workers_share_one_subscription(database_url: str, broker: Mosquitto
         time.sleep(4.0)
         workers[0].stop(signal.SIGKILL)
         time.sleep(1.0)
-        workers[0].start()
+        workers[0].start(wait_subscribed=budget(60))
 
     result = asyncio.run(run_flow(database_url, broker, workers, one_worker_killed_and_back, prefix, fleet))
     logs = workers[0].output() + workers[1].output()

@@ -15,6 +15,7 @@ import pytest
 from ingest.core.skew import FUTURE
 from rules.service import seed_default_ruleset
 from tests.support.api import api_client
+from tests.support.waiting import finishes
 from vward.domain.alerts import Role
 from vward.domain.metrics import Metric
 from vward.domain.readings import Reading
@@ -65,7 +66,7 @@ async def test_observations_are_stored_like_device_readings(settings: Settings, 
             async with db_pool.acquire() as conn:
                 await seed_default_ruleset(conn)
             chart = await client.get(f"/api/v1/patients/{patient}/news2-chart")
-        await asyncio.wait_for(notified.wait(), timeout=30)
+        await finishes(notified.wait(), within=30, what="the rules worker notified of the bedside reading")
     finally:
         await listener.close()
     assert response.status_code == 201, response.text

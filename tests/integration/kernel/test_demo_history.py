@@ -16,6 +16,7 @@ import pytest
 from device_sims.core.census import live_turns, past_stays
 from device_sims.ward import ScenarioMix, plan_ward
 from tests.support.servers import create_migrated_database, drop_database
+from tests.support.waiting import finishes
 from vward.demo import provision_history, provision_ward, run_census
 from vward.storage.pool import create_pool
 from vward.storage.population import ward_figures
@@ -85,7 +86,8 @@ async def test_the_live_ward_discharges_and_readmits_with_the_same_kit_but_not_w
             now,
         )
         ward = KitRoom(now)
-        await asyncio.wait_for(run_census(pool, ward, iter(turns), asyncio.Event()), timeout=120)  # type: ignore[arg-type]
+        census = run_census(pool, ward, iter(turns), asyncio.Event())  # type: ignore[arg-type]
+        await finishes(census, within=180, what="the census's discharges and readmissions")
         stays = await pool.fetch(
             "SELECT p.mrn, e.outcome, e.discharged_at, e.admitted_at FROM episodes e JOIN patients p"
             " ON p.id = e.patient_id ORDER BY p.mrn, e.admitted_at"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
@@ -94,15 +91,3 @@ async def record_readings(
         await conn.execute("INSERT INTO eval_queue (patient_id) VALUES ($1) ON CONFLICT DO NOTHING", patient_id)
         if notify:
             await conn.execute("SELECT pg_notify('vward_eval', '')")
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], within_s: float = 10.0) -> T:
-    """Poll `probe` until it returns something other than None (or falsy), or fail after `within_s`."""
-    deadline = time.monotonic() + within_s
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within_s} s")
-        await asyncio.sleep(0.05)

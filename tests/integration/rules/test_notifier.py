@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from rules.notifier import SIGNATURE_HEADER, WebhookNotifier, sign
 from tests.integration.rules.api import rules_api
 from tests.integration.rules.webhook import webhook_receiver
+from tests.support.waiting import budget
 from vward.domain.alerts import Role
 from vward.settings import Settings
 from vward.storage import outbox
@@ -47,7 +48,7 @@ async def test_failed_deliveries_are_retried_with_backoff_signed_and_counted(
         )
         clock = SteppedClock()
         notifier = WebhookNotifier(configured, db_pool, clock=clock)
-        async with httpx.AsyncClient(timeout=5) as client:
+        async with httpx.AsyncClient(timeout=budget(20)) as client:
             await notifier.deliver_due(client)  # attempt 1: 503
             failing = await outbox.outbox_health(db_pool)
             await notifier.deliver_due(client)  # not due yet: backoff 1 s
@@ -86,7 +87,7 @@ async def test_an_unreachable_receiver_keeps_the_row_pending_and_visible(
         dead_url = receiver.url  # the receiver is shut down when the block ends: nothing listens there
     configured = settings.model_copy(update={"notify_webhook_url": dead_url})
     await outbox.enqueue(db_pool, alert_id=None, idempotency_key=key, channel="app", target="t", payload={})
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx.AsyncClient(timeout=budget(20)) as client:
         await WebhookNotifier(configured, db_pool, clock=SteppedClock()).deliver_due(client)
     row = await db_pool.fetchrow(
         "SELECT attempts, sent_at, last_error FROM notification_outbox WHERE idempotency_key = $1", key

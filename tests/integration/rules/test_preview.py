@@ -19,6 +19,7 @@ from rules.core.ruleset import DEFAULT_RULESET_PATH, default_ruleset, parse_rule
 from rules.preview import preview, replay_readings
 from tests.integration.rules.api import rules_api
 from tests.integration.rules.helpers import NEWS2_ZERO, admitted_patient, record_readings
+from tests.support.waiting import finishes
 from vward.domain.alerts import Role
 from vward.domain.metrics import Metric
 from vward.settings import Settings
@@ -136,7 +137,7 @@ async def test_rules_preview_cli_prints_the_report(database_url: str, db_pool: a
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
+    out, err = await finishes(process.communicate(), within=180, what="vward rules backtest")
     assert process.returncode == 0, err.decode()
     report = json.loads(out)
     assert report["patients"] == 1

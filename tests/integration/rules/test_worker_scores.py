@@ -16,9 +16,9 @@ from tests.integration.rules.helpers import (
     NEWS2_SIX,
     NEWS2_ZERO,
     admitted_patient,
-    eventually,
     record_readings,
 )
+from tests.support.waiting import eventually, finishes
 from vward.domain.metrics import Metric
 from vward.domain.readings import ReadingValue
 from vward.settings import Settings
@@ -35,7 +35,7 @@ async def running(worker: RulesWorker) -> AsyncIterator[RulesWorker]:
         yield worker
     finally:
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await finishes(task, within=30, what="the rules worker's stop")
 
 
 async def test_committed_readings_become_a_news2_score_and_history(settings: Settings, db_pool: asyncpg.Pool) -> None:
@@ -44,7 +44,9 @@ async def test_committed_readings_become_a_news2_score_and_history(settings: Set
     async with running(RulesWorker(settings, db_pool)):
         await record_readings(db_pool, patient_id, device_id, NEWS2_SIX, now)
         score = await eventually(
-            lambda: db_pool.fetchrow("SELECT * FROM patient_scores WHERE patient_id = $1", patient_id)
+            lambda: db_pool.fetchrow("SELECT * FROM patient_scores WHERE patient_id = $1", patient_id),
+            within=30,
+            what="a NEWS2 score",
         )
         assert (score["score"], score["band"], score["complete"]) == (6, "medium", True)
         assert score["parameters"]["respiratory_rate"]["score"] == 2
@@ -52,7 +54,9 @@ async def test_committed_readings_become_a_news2_score_and_history(settings: Set
 
         await record_readings(db_pool, patient_id, device_id, NEWS2_ZERO, now + timedelta(seconds=1))
         await eventually(
-            lambda: db_pool.fetchval("SELECT score = 0 FROM patient_scores WHERE patient_id = $1", patient_id)
+            lambda: db_pool.fetchval("SELECT score = 0 FROM patient_scores WHERE patient_id = $1", patient_id),
+            within=30,
+            what="the score back to 0",
         )
     history = await db_pool.fetch(
         "SELECT score FROM score_history WHERE patient_id = $1 ORDER BY computed_at", patient_id
@@ -67,7 +71,9 @@ async def test_a_missing_parameter_is_incomplete_not_zero(settings: Settings, db
     async with running(RulesWorker(settings, db_pool)):
         await record_readings(db_pool, patient_id, device_id, values, now)
         score = await eventually(
-            lambda: db_pool.fetchrow("SELECT * FROM patient_scores WHERE patient_id = $1", patient_id)
+            lambda: db_pool.fetchrow("SELECT * FROM patient_scores WHERE patient_id = $1", patient_id),
+            within=30,
+            what="an incomplete score",
         )
     assert score["score"] is None
     assert score["complete"] is False
@@ -85,7 +91,9 @@ async def test_the_worker_rides_out_lost_database_connections(settings: Settings
         async with running(RulesWorker(tagged, pool)):
             await record_readings(db_pool, patient_id, device_id, NEWS2_SIX, now)
             await eventually(
-                lambda: db_pool.fetchval("SELECT score FROM patient_scores WHERE patient_id = $1", patient_id)
+                lambda: db_pool.fetchval("SELECT score FROM patient_scores WHERE patient_id = $1", patient_id),
+                within=30,
+                what="a score from the worker",
             )
             killed = await db_pool.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'rules-outage'"
@@ -93,7 +101,9 @@ async def test_the_worker_rides_out_lost_database_connections(settings: Settings
             assert killed >= 2  # the pool's connection(s) and the LISTEN connection
             await record_readings(db_pool, patient_id, device_id, NEWS2_ZERO, now + timedelta(seconds=1))
             await eventually(
-                lambda: db_pool.fetchval("SELECT score = 0 FROM patient_scores WHERE patient_id = $1", patient_id)
+                lambda: db_pool.fetchval("SELECT score = 0 FROM patient_scores WHERE patient_id = $1", patient_id),
+                within=30,
+                what="the score back to 0 after the outage",
             )
     finally:
         await pool.close()

@@ -15,8 +15,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from tests.support.servers import REPO, BrokerDidNotStart, Mosquitto, free_port
+from tests.support.waiting import budget
 
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = budget(20)
 START_ATTEMPTS = 3
 
 

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support.api import TEST_SECRET, make_user
 from tests.support.servers import create_database, drop_database, free_port, wait_port
+from tests.support.waiting import budget
 from vward.api.app import create_app
 from vward.domain.alerts import Role
 from vward.settings import Settings
@@ -75,7 +76,9 @@ def served_api() -> Iterator[tuple[str, str]]:
     try:
         wait_port(port)
         base = f"http://127.0.0.1:{port}"
-        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password}, timeout=10)
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": username, "password": password}, timeout=budget(30)
+        )
         yield base, token.json()["access_token"]
     finally:
         started["server"].should_exit = True
@@ -104,7 +107,7 @@ def test_every_operation_answers_as_documented(served_api: tuple[str, str]) -> N
                     content_type_conformance,
                     response_schema_conformance,
                 ],
-                timeout=30,
+                timeout=budget(30),
             )
 
         try:

@@ -16,6 +16,7 @@ import pytest
 
 from tests.integration.security.cli import vward
 from tests.support.api import TEST_SECRET, api_client, make_user
+from tests.support.waiting import budget
 from vward.api.login_throttle import USERNAME_FAILURES
 from vward.api.tokens import issue_token
 from vward.domain.alerts import Role
@@ -165,7 +166,7 @@ def test_cli_user_changes_are_audited(database_url: str, monkeypatch: pytest.Mon
 def test_the_api_refuses_to_start_with_a_default_secret(database_url: str) -> None:
     env = {"PATH": "/usr/bin:/bin", "VWARD_DATABASE_URL": database_url, "VWARD_SECRET_KEY": "changeme"}
     done = subprocess.run(
-        [sys.executable, "-m", "vward.cli", "run", "api"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "vward.cli", "run", "api"], env=env, capture_output=True, text=True, timeout=budget(60)
     )
     assert done.returncode == 2
     assert "VWARD_SECRET_KEY" in done.stderr

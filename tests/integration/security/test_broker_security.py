@@ -22,6 +22,7 @@ from ingest.service import IngestService
 from tests.integration.security.broker import SecureBroker, connect, disconnect, start_secure_broker
 from tests.integration.security.cli import vward
 from tests.support.servers import REPO
+from tests.support.waiting import budget, eventually, finishes, until
 from vward.domain.alerts import Role
 from vward.domain.patients import DeviceKind
 from vward.domain.users import Principal
@@ -33,7 +34,7 @@ from vward.storage.patients import bind_device, register_device
 pytestmark = pytest.mark.integration
 
 OPERATOR = Principal(username="test-operator", role=Role.ADMIN)
-WAIT_S = 20.0
+WAIT_S = budget(30)
 
 
 async def _device(pool: asyncpg.Pool, device_id: str) -> str:
@@ -93,9 +94,12 @@ async def test_a_device_cannot_publish_for_another_device(
     stop = asyncio.Event()
     running = asyncio.create_task(service.run(stop))
     try:
-        while service.edge is None or not service.edge.subscribed.is_set():
+
+        def subscribed() -> bool:
             assert not running.done(), running
-            await asyncio.sleep(0.05)
+            return service.edge is not None and service.edge.subscribed.is_set()
+
+        await until(subscribed, within=30, what="ingest subscribed on the secured broker")
         client, reason = await asyncio.to_thread(
             connect, broker.port, device_a, passwords[device_a], client_id=device_a
         )
@@ -109,16 +113,18 @@ async def test_a_device_cannot_publish_for_another_device(
         await _until_stored(db_pool, device_a)
     finally:
         stop.set()
-        await asyncio.wait_for(running, WAIT_S)
+        await finishes(running, within=30, what="ingest's clean stop")
     assert await db_pool.fetchval("SELECT count(*) FROM readings WHERE device_id = $1", device_b) == 0
     assert await db_pool.fetchval("SELECT count(*) FROM dead_letter WHERE topic LIKE $1", f"%/{device_b}/%") == 0
 
 
 async def _until_stored(pool: asyncpg.Pool, device_id: str) -> None:
     """Poll (the database has no event to wait on) until the device has a stored reading."""
-    async with asyncio.timeout(WAIT_S):
-        while not await pool.fetchval("SELECT count(*) FROM readings WHERE device_id = $1", device_id):  # noqa: ASYNC110
-            await asyncio.sleep(0.1)
+    await eventually(
+        lambda: pool.fetchval("SELECT count(*) FROM readings WHERE device_id = $1", device_id),
+        within=30,
+        what=f"a stored reading from {device_id}",
+    )
 
 
 def test_tls_listener_serves_the_dev_ca_certificate(secure: tuple[SecureBroker, dict[str, str]]) -> None:

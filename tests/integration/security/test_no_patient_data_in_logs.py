@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from ingest.core.wire import encode_readings
 from tests.support.api import TEST_SECRET, make_user
 from tests.support.platform import VwardProcess, signed_in
 from tests.support.servers import Mosquitto, free_port
+from tests.support.waiting import budget, wait_until
 from vward.domain.alerts import Role
 from vward.domain.metrics import Metric
 from vward.storage.pool import create_pool
@@ -59,7 +59,7 @@ def _publish(broker: Mosquitto, messages: list[tuple[str, bytes]]) -> None:
     client.loop_start()
     try:
         for topic, payload in messages:
-            client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
+            client.publish(topic, payload, qos=1).wait_for_publish(timeout=budget(20))
     finally:
         client.loop_stop()
         client.disconnect()
@@ -75,19 +75,19 @@ def _exercise(client: httpx.Client, base: str, broker: Mosquitto, topic_prefix: 
     assert client.post(f"/api/v1/patients/{patient}/devices", json={"device_id": device, "kind": "patch"}).is_success
     # Invalid requests that carry the canary: the refusal must not log what was refused.
     client.post("/api/v1/patients", json={"mrn": MRN, "display_name": NAME, "ward": "Canary", "surname": NAME})
-    httpx.post(f"{base}/api/v1/auth/token", data={"username": MRN, "password": NAME}, timeout=10)
+    httpx.post(f"{base}/api/v1/auth/token", data={"username": MRN, "password": NAME}, timeout=budget(30))
 
     now = datetime.now(UTC)
     topic = device_topic(topic_prefix, device, "readings")
     malformed = json.dumps({"msg_id": "x", "patient": NAME, "mrn": MRN, "readings": "none"}).encode()
     _publish(broker, [(topic, malformed), (topic, encode_readings(f"{device}-1", now, [(m, v, now) for m, v in SICK]))])
 
-    deadline = time.monotonic() + 30
-    score = None
-    while score is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-        score = client.get(f"/api/v1/patients/{patient}").json()["summary"]["news2_score"]
-    assert score is not None  # ingest stored the readings and the rules scored them
+    score = wait_until(  # ingest stored the readings and the rules scored them
+        lambda: client.get(f"/api/v1/patients/{patient}").json()["summary"]["news2_score"],
+        within=60,
+        what="a NEWS2 score from the canary's readings",
+        every=0.2,
+    )
     assert score >= 7
     for path in (
         "/api/v1/patients",

@@ -8,7 +8,7 @@ import json
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from device_sims.ward import ScenarioMix, WardPlan, plan_ward
 from ingest.core.topics import device_topic, parse_topic, subscription
 from ingest.core.wire import encode_ack
 from tests.support.servers import Mosquitto
+from tests.support.waiting import budget, finishes, until
 from vward.domain.metrics import METRIC_SPECS, Metric
 from vward.domain.patients import DeviceKind
 
@@ -51,7 +52,7 @@ class Listener:
         host, port = url.removeprefix("mqtt://").split(":")
         self.client.connect(host, int(port))
         self.client.loop_start()
-        assert self.ready.wait(5)
+        assert self.ready.wait(budget(20)), "the listener did not connect"
 
     def _on_message(self, client: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         parsed = parse_topic(self.prefix, message.topic)
@@ -67,6 +68,17 @@ class Listener:
         if self.ack_suffix and parsed.device_id.endswith(self.ack_suffix):
             ack = encode_ack([body["msg_id"]], datetime.now(UTC))
             client.publish(device_topic(self.prefix, parsed.device_id, "ack"), ack, qos=1)
+
+    def last_state(self, device_id: str) -> object:
+        with self.lock:
+            return self.status.get(device_id, {}).get("state")
+
+    async def heard_offline(self, device_ids: Iterable[str]) -> None:
+        """Until each device's last status heard is offline: after a run, its clean stop's last word arrived."""
+        wanted = set(device_ids)
+        await until(
+            lambda: all(self.last_state(d) == "offline" for d in wanted), within=30, what=f"offline from {wanted}"
+        )
 
     def close(self) -> None:
         self.client.disconnect()
@@ -87,7 +99,7 @@ def _plan(n: int) -> WardPlan:
 async def _run_for(ward: SimulatedWard, seconds: float) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().call_later(seconds, stop.set)
-    await asyncio.wait_for(ward.run(stop), timeout=seconds + 15)
+    await finishes(ward.run(stop), within=seconds + 30, what="the ward's clean stop")
 
 
 async def test_every_device_publishes_wire_format_readings_and_status(
@@ -96,7 +108,7 @@ async def test_every_device_publishes_wire_format_readings_and_status(
     plan = _plan(2)
     ward = SimulatedWard(plan, mosquitto.url, topic_prefix, speed=20.0, seed=3)
     await _run_for(ward, 2.0)
-    await asyncio.sleep(0.3)
+    await listener.heard_offline(d.device_id for d in plan.devices)
 
     with listener.lock:
         readings = list(listener.readings)
@@ -139,7 +151,7 @@ async def test_spot_check_devices_send_status_heartbeats_between_readings(
     plan = _plan(1)
     ward = SimulatedWard(plan, mosquitto.url, topic_prefix, speed=1800.0, seed=3)  # 15 min every 0.5 s
     await _run_for(ward, 2.6)
-    await asyncio.sleep(0.3)
+    await listener.heard_offline(d.device_id for d in plan.devices)
 
     with listener.lock:
         counts = dict(listener.status_count)
@@ -168,24 +180,25 @@ async def test_a_broker_restart_makes_the_ward_resend_what_was_not_confirmed(
     run = asyncio.create_task(ward.run(stop))
     listener: Listener | None = None
     try:
-        await asyncio.sleep(1.0)
+        await until(lambda: ward.stats.sent >= 3, within=30, what="the ward's first messages")
         sent_before = ward.stats.sent
         broker.stop()
-        await asyncio.sleep(0.5)
         broker.start()  # same port; the ward's connections come back on their own
-        listener = Listener(broker.url, topic_prefix)
-        await asyncio.sleep(3.0)
+        heard = Listener(broker.url, topic_prefix)
+        listener = heard
+
+        def seen_first() -> bool:
+            with heard.lock:
+                return any(str(body["msg_id"]).endswith("-000001") for _, body in heard.readings)
+
+        # Published before the restart, delivered after it; and, nothing being acked, everything went again.
+        await until(seen_first, within=60, what="the first message, delivered after the restart")
+        await until(lambda: ward.stats.resent >= sent_before, within=60, what=f"{sent_before} messages resent")
     finally:
         stop.set()
-        await asyncio.wait_for(run, timeout=15)
+        await finishes(run, within=30, what="the ward's clean stop")
         if listener is not None:
             listener.close()
-
-    assert sent_before > 0
-    assert ward.stats.resent >= sent_before  # nothing was acked, so everything went again
-    with listener.lock:
-        seen = {str(body["msg_id"]) for _, body in listener.readings}
-    assert any(m.endswith("-000001") for m in seen)  # published before the restart, delivered after it
 
 
 async def test_against_a_bare_broker_the_puback_confirms(mosquitto: Mosquitto, topic_prefix: str) -> None:
@@ -208,7 +221,7 @@ async def test_a_silent_device_stops_sending_while_the_others_carry_on(
     assert onset is not None
     ward = SimulatedWard(plan, mosquitto.url, topic_prefix, speed=600.0, seed=3)  # onset after ~1 s
     await _run_for(ward, 3.0)
-    await asyncio.sleep(0.3)
+    await listener.heard_offline(d.device_id for d in plan.devices if d.device_id != patient.silent_device)
 
     with listener.lock:
         readings = list(listener.readings)
@@ -227,7 +240,7 @@ async def test_an_outage_ends_in_a_store_and_forward_burst(
     rates = FaultRates(offline=0.9)  # for this seed: the patch is offline 09:00-10:34, then back
     ward = SimulatedWard(plan, mosquitto.url, topic_prefix, speed=2400.0, faults=rates, seed=3)  # 2 h in 3 s
     await _run_for(ward, 3.0)
-    await asyncio.sleep(0.3)
+    await listener.heard_offline(d.device_id for d in plan.devices)
 
     patch = plan.patients[0].devices[0].device_id
     faults = DeviceFaults(rates, f"3:{patch}")  # the same seeded outages the ward's patch had
@@ -254,27 +267,27 @@ async def test_a_collected_kit_is_offline_and_silent_until_reissued(
         with listener.lock:
             return {d for d, _ in listener.readings if d in device_ids}
 
-    async def until(condition: Callable[[], bool]) -> None:
-        deadline = asyncio.get_running_loop().time() + 30
-        while not condition():
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.05)
-
     try:
-        await until(lambda: set(kit) <= seen(kit))
+        await until(lambda: set(kit) <= seen(kit), within=30, what="readings from the whole kit")
         ward.collect(kit)
-        await until(lambda: all(listener.status.get(d, {}).get("state") == "offline" for d in kit))
+        await listener.heard_offline(kit)
         with listener.lock:
             before, other_before = len(listener.readings), sum(1 for d, _ in listener.readings if d == other)
-        await until(lambda: sum(1 for d, _ in listener.readings if d == other) >= other_before + 10)
+        await until(
+            lambda: sum(1 for d, _ in listener.readings if d == other) >= other_before + 10,
+            within=30,
+            what="ten more readings from the other patient",
+        )
         with listener.lock:
             while_away = [d for d, _ in listener.readings[before:] if d in kit]
         assert while_away == []  # nothing measured while the kit was back
         ward.reissue(kit)
-        await until(lambda: all(listener.status.get(d, {}).get("state") == "online" for d in kit))
+        await until(
+            lambda: all(listener.last_state(d) == "online" for d in kit), within=30, what="the kit online again"
+        )
         with listener.lock:
             back = len(listener.readings)
-        await until(lambda: any(d in kit for d, _ in listener.readings[back:]))
+        await until(lambda: any(d in kit for d, _ in listener.readings[back:]), within=30, what="the kit measuring")
     finally:
         stop.set()
-        await asyncio.wait_for(running, timeout=30)
+        await finishes(running, within=30, what="the ward's clean stop")

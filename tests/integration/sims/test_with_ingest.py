@@ -15,6 +15,7 @@ from device_sims.core.faults import FaultRates
 from device_sims.publisher import SimulatedWard
 from device_sims.ward import WardPlan, plan_ward
 from tests.integration.ingest.support import running_ingest
+from tests.support.waiting import finishes
 from vward.demo import provision_ward
 from vward.settings import Settings
 
@@ -47,9 +48,9 @@ async def test_the_platform_confirms_everything_the_ward_sends(settings: Setting
     stop = asyncio.Event()
     async with running_ingest(settings, db_pool):
         run = asyncio.create_task(ward.run(stop))
-        await asyncio.sleep(8.0)
+        await asyncio.sleep(8.0)  # the run's length: see above
         stop.set()
-        await asyncio.wait_for(run, 15)
+        await finishes(run, within=30, what="the ward's clean stop")
 
     stats = ward.stats
     assert stats.sent > 20
