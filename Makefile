@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make demo` and `make test`.
-.PHONY: demo test lint unit dev clean
+.PHONY: demo test test-under-load lint unit dev clean
 
 demo:                 ## start the whole platform with a simulated ward (embedded servers)
 	scripts/venv.sh embedded
@@ -17,7 +17,10 @@ lint: dev             ## ruff, mypy --strict and import-linter
 test: dev             ## install/start PostgreSQL, Mosquitto and Chromium, then run every check and test
 	scripts/services.sh
 	$(MAKE) --no-print-directory lint
-	.venv/bin/pytest -q -p no:cacheprovider
+	.venv/bin/pytest -q -p no:cacheprovider --durations=25 --durations-min=5
+
+test-under-load:      ## `make test` with both cores kept busy on purpose (scripts/test-under-load.sh)
+	scripts/test-under-load.sh
 
 unit: dev             ## the fast, pure tests only
 	.venv/bin/pytest -q tests/unit
