@@ -12,6 +12,7 @@ from ingest.batch import confirmations, decode, last_seen, staged, status_update
 from ingest.core.backoff import backoff_delay
 from ingest.core.wire import encode_readings, encode_status
 from ingest.inbox import Delivery, Inbox
+from tests.support.waiting import budget, finishes
 from vward.domain.metrics import Metric
 
 AT = datetime(2026, 11, 22, 9, 15, tzinfo=UTC)
@@ -29,10 +30,10 @@ def test_backoff_doubles_with_jitter_and_is_capped(attempt: int, low: float, hig
 
 async def test_inbox_wakes_the_collector_from_another_thread() -> None:
     inbox = Inbox(asyncio.get_running_loop(), qos0_limit=10)
-    waiting = asyncio.create_task(inbox.wait(5.0))
-    await asyncio.sleep(0.01)
+    waiting = asyncio.create_task(inbox.wait(budget(30)))
+    await asyncio.sleep(0)  # the task runs to its wait
     threading.Thread(target=inbox.put, args=(delivery("t", b"x"),)).start()
-    await asyncio.wait_for(waiting, 1.0)
+    await finishes(waiting, within=30, what="the inbox's wake-up")
     assert [d.payload for d in inbox.take(10)] == [b"x"]
 
 

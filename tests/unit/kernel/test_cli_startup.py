@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.support.waiting import budget
 from vward import admin_cli, cli
 from vward.bootstrap import ROLES
 from vward.embedded import BROKER_CHOICES
@@ -41,7 +42,7 @@ sys.exit(code)
 
 
 def test_news2_loads_none_of_the_platform() -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=budget(60))
     assert done.returncode == 0, done.stderr
     answer, loaded = done.stdout.splitlines()
     assert json.loads(answer)["score"] == 0
