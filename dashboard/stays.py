@@ -46,7 +46,13 @@ def stays_panel(history: PatientEpisodes, tz: str) -> Any:
     current = stays[-1]
     since = local_time(current.admitted_at, tz, DAY_TIME)
     first = "first stay" if len(stays) == 1 else f"stay {len(stays)}, {len(stays) - 1} earlier kept in this record"
-    summary = dmc.Text(f"On {current.ward}{_team(current.team)} since {since} ({first}).", size="sm")
+    if current.discharged_at is None:
+        status = f"On {current.ward}{_team(current.team)} since {since}"
+    else:
+        ended = local_time(current.discharged_at, tz, DAY_TIME)
+        how = OUTCOME_WORDS[current.outcome] if current.outcome is not None else "outcome not recorded"
+        status = f"Discharged from {current.ward} {ended}, {how}; admitted {since}"
+    summary = dmc.Text(f"{status} ({first}).", size="sm")
     rows = [
         html.Li(f"{local_time(e.at, tz, DAY_TIME)} · {event_text(e)} · {e.actor}", className="stay-event")
         for e in reversed(history.events)

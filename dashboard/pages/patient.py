@@ -124,6 +124,8 @@ def header(detail: PatientDetail, now: datetime, tz: str) -> Any:
         f"admitted {local_time(s.admitted_at, tz, DAY_TIME)}",
         f"last reading {ago(s.last_reading_at, now)}",
     ]
+    if s.discharged_at is not None:
+        facts.insert(-1, f"discharged {local_time(s.discharged_at, tz, DAY_TIME)}")
     return dmc.Stack(
         [
             dmc.Group(
@@ -131,6 +133,9 @@ def header(detail: PatientDetail, now: datetime, tz: str) -> Any:
                     dmc.Title(s.display_name, order=1, size="h2"),
                     html.Span(f"NEWS2 {score}", className=f"badge band-{band}", id="patient-news2"),
                     html.Span("⚠ 3 in one parameter", className="red-flag") if s.red_score else None,
+                    html.Span("Discharged", className="badge band-none", id="patient-discharged")
+                    if s.discharged_at is not None
+                    else None,
                 ]
             ),
             dmc.Text(" · ".join(facts), size="sm"),
@@ -401,7 +406,10 @@ def register(app: Dash, ctx: Context) -> None:
         if not isinstance(detail, PatientDetail):
             return detail, figure, status, None, None, True
         alerts = alert_timeline(timeline, ctx.tz, last_action(version, now)) if isinstance(timeline, list) else timeline
-        return header(detail, now, ctx.tz), figure, status, alerts, devices_panel(detail, ctx.tz, now), False
+        devices = devices_panel(detail, ctx.tz, now)
+        # A discharged patient's record is read-only: nothing is measured or entered after the stay ended.
+        closed = detail.summary.discharged_at is not None
+        return header(detail, now, ctx.tz), figure, status, alerts, devices, closed
 
     @app.callback(
         Output("patient-overrides", "children"),

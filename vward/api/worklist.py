@@ -30,6 +30,7 @@ def summary_from_row(row: asyncpg.Record, now: datetime) -> PatientSummary:
         pathway=row["pathway"],
         spo2_scale=row["spo2_scale"],
         admitted_at=row["admitted_at"],
+        discharged_at=row["discharged_at"],
         news2_score=row["score"],
         news2_band=row["band"],
         news2_complete=bool(row["complete"]),
@@ -42,7 +43,9 @@ def summary_from_row(row: asyncpg.Record, now: datetime) -> PatientSummary:
         red_score=bool(row["red_score"]),
         scored_at=row["computed_at"],
         oldest_value=_oldest(parameters, measured, now),
-        overdue=overdue_metrics(row["monitoring_plan"] or {}, measured, row["admitted_at"], now),
+        overdue=[]
+        if row["discharged_at"]
+        else overdue_metrics(row["monitoring_plan"] or {}, measured, row["admitted_at"], now),
         open_alerts=row["open_alerts"] or 0,
         top_severity=row["top_severity"],
         oldest_alert_at=row["oldest_alert_at"],

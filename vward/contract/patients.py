@@ -61,6 +61,9 @@ class PatientSummary(BaseModel):
     pathway: str
     spo2_scale: int
     admitted_at: datetime
+    discharged_at: datetime | None = Field(
+        None, description="when the latest stay ended: only a patient's own record, never the worklist, has one"
+    )
     news2_score: int | None
     news2_band: str | None
     news2_complete: bool = Field(description="every parameter present and, now, within its freshness window")

@@ -32,11 +32,15 @@ class AlreadyAdmitted(EpisodeRefused):
         self.patient_id, self.ward, self.admitted_at = patient_id, ward, admitted_at
 
 
+_FIELD_WORDS = {"display_name": "name", "date_of_birth": "date of birth", "nhs_number": "NHS number"}
+
+
 class IdentityMismatch(EpisodeRefused):
     def __init__(self, patient_id: int, fields: list[str]) -> None:
         super().__init__(
-            f"MRN belongs to patient {patient_id}, whose {', '.join(fields)} differ: change the demographics"
-            " explicitly (PATCH /api/v1/patients/{id}) or check the MRN"
+            f"This MRN belongs to patient {patient_id}, recorded with a different"
+            f" {' and '.join(_FIELD_WORDS.get(f, f) for f in fields)}: check the MRN, or correct the patient's"
+            f" details first (an audited change: PATCH /api/v1/patients/{patient_id})"
         )
         self.patient_id, self.fields = patient_id, fields
 

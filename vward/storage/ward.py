@@ -9,10 +9,11 @@ import asyncpg
 
 from vward.storage.pool import Conn
 
-# One row per admitted patient with everything the worklist shows; ordering is the caller's.
+# One row per admitted patient with everything the worklist shows; ordering is the caller's. One patient
+# asked for by id is found discharged too: their record (history, stays, alerts) stays readable.
 _WORKLIST_SQL = """
 SELECT p.id, p.mrn, p.display_name, p.date_of_birth, p.ward, p.pathway, p.spo2_scale, p.admitted_at,
-       p.monitoring_plan,
+       p.discharged_at, p.monitoring_plan,
        s.score, s.band, s.complete, s.missing, s.parameters, s.computed_at,
        s.red_score, s.applicable, s.reason, s.lower_bound,
        a.open_alerts, a.top_severity, a.oldest_alert_at, a.max_tier, a.next_escalation_at,
@@ -40,17 +41,16 @@ LEFT JOIN LATERAL (  -- the score as it stood $2 ago: history has a row per chan
     WHERE h.patient_id = p.id AND h.computed_at <= now() - $2::interval
     ORDER BY h.computed_at DESC LIMIT 1
 ) t ON true
-WHERE p.discharged_at IS NULL
+WHERE ($3::bigint IS NULL AND p.discharged_at IS NULL OR p.id = $3)
   AND ($1::text[] IS NULL OR p.ward = ANY($1::text[]))
-  AND ($3::bigint IS NULL OR p.id = $3)
 """
 
 
 async def worklist(
     conn: Conn, wards: list[str] | None, trend_window: timedelta, patient_id: int | None = None
 ) -> list[asyncpg.Record]:
-    """Every admitted patient of `wards` (None: all; or just `patient_id`), with their score as it stood
-    `trend_window` ago."""
+    """Every admitted patient of `wards` (None: all), or just `patient_id`, admitted or discharged, with their
+    score as it stood `trend_window` ago."""
     rows: list[asyncpg.Record] = await conn.fetch(_WORKLIST_SQL, wards, trend_window, patient_id)
     return rows
 

@@ -125,7 +125,7 @@ async def test_a_changed_identity_is_refused_until_changed_explicitly(
         )
         readmitted = await client.post("/api/v1/patients", json=body | {"display_name": "Ada Stone-Reyes"})
     assert renamed.status_code == 409
-    assert "display_name differ" in renamed.json()["detail"]
+    assert "recorded with a different name: check the MRN" in renamed.json()["detail"]
     assert unexplained.status_code == 422
     assert changed.status_code == 204
     assert readmitted.status_code == 201

@@ -160,6 +160,12 @@ async def test_discharge_ends_bindings_and_leaves_the_list(settings: Settings, d
         assert (await client.post(f"/api/v1/patients/{patient_id}/discharge", json=done)).status_code == 204
         assert (await client.post(f"/api/v1/patients/{patient_id}/discharge", json=done)).status_code == 409
         assert (await client.get("/api/v1/patients")).json() == []
+        # The record stays readable: the nurse reviewing a discharge, the team seeing a readmission's history.
+        record = await client.get(f"/api/v1/patients/{patient_id}")
+        assert record.status_code == 200, record.text
+        assert record.json()["summary"]["discharged_at"] is not None
+        assert record.json()["summary"]["overdue"] == []
+        assert record.json()["devices"] == []
     open_bindings = await db_pool.fetchval(
         "SELECT count(*) FROM device_bindings WHERE device_id = $1 AND upper_inf(valid)", device_id
     )

@@ -12,15 +12,19 @@ from dashboard.pages.patient import (
     audit_table,
     devices_panel,
     event_detail,
+    header,
     notes_list,
     overrides_table,
     timeline_key,
 )
+from dashboard.stays import stays_panel
 from tests.unit.dashboard import test_worklist_rows
 from tests.unit.dashboard.builders import NOW as ALERT_NOW
 from tests.unit.dashboard.builders import alert
 from vward.contract.alerts import AlertEvent
+from vward.contract.episodes import Episode, PatientEpisodes
 from vward.contract.patients import PatientDetail
+from vward.domain.episodes import Outcome, Source
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -134,3 +138,33 @@ def test_an_escalation_event_reads_its_tiers_and_targets_as_words() -> None:
     shown = event_detail(event, "Europe/London")
     assert "tiers: 1 · targets: doctor, emergency team" in shown
     assert "[" not in shown
+
+
+def _episodes(discharged: bool) -> PatientEpisodes:
+    admitted, ended = datetime(2026, 11, 20, 9, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    stay = Episode(
+        id=3,
+        ward="Ward A",
+        team=None,
+        pathway="general",
+        source=Source.COMMUNITY,
+        admitted_at=admitted,
+        discharged_at=ended if discharged else None,
+        outcome=Outcome.COMPLETED if discharged else None,
+        outcome_reason=None,
+    )
+    return PatientEpisodes(patient_id=7, episodes=[stay], events=[])
+
+
+def test_a_discharged_record_says_discharged_in_its_header_and_stays_not_on_the_ward() -> None:
+    base = test_worklist_rows.summary()
+    closed = base.model_copy(update={"discharged_at": datetime(2026, 11, 23, 9, 30, tzinfo=UTC)})
+    detail = PatientDetail(summary=closed, news2_parameters={}, observations=[], devices=[], monitoring_plan={})
+    shown = texts(header(detail, NOW, "UTC"))
+    assert "Discharged" in shown
+    assert "discharged 23 Nov 09:30" in shown
+    assert "Discharged" not in texts(header(detail.model_copy(update={"summary": base}), NOW, "UTC"))
+    stays = texts(stays_panel(_episodes(discharged=True), "UTC"))
+    assert "Discharged from Ward A 23 Nov 09:30, monitoring completed; admitted 20 Nov 09:00 (first stay)." in stays
+    assert "On Ward A since" not in stays
+    assert "On Ward A since 20 Nov 09:00 (first stay)." in texts(stays_panel(_episodes(discharged=False), "UTC"))

@@ -82,7 +82,7 @@ async def get_patient(patient_id: DbId, pool: DbPool, principal: ReaderUser, req
             object_id=str(patient_id),
         )
     if not rows or patient is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such patient (discharged?)")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such patient")
     return PatientDetail(
         summary=summary_from_row(rows[0], datetime.now(UTC)),
         news2_parameters=rows[0]["parameters"] or {},
