@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -40,3 +41,15 @@ OPENING_EVENT = {
     Source.STEP_DOWN: EventKind.STEPPED_DOWN,
     Source.TRANSFER: EventKind.TRANSFERRED,
 }
+
+
+def _normal(ward: str) -> str:
+    return " ".join(ward.casefold().split())
+
+
+def existing_spelling(ward: str, known: Iterable[str]) -> str | None:
+    """The known ward `ward` is a variant of (case, spacing), when it is not written the same: 'virtual ward a'
+    beside 'Virtual Ward A' would start a second ward, splitting its patients, scope and figures."""
+    if ward in known:
+        return None
+    return next((k for k in known if _normal(k) == _normal(ward)), None)

@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from vward.domain.episodes import OPENING_EVENT, EventKind, Outcome, Source
+from vward.domain.episodes import OPENING_EVENT, EventKind, Outcome, Source, existing_spelling
 from vward.domain.patients import Pathway
 from vward.storage.pool import Conn, transaction
 
@@ -43,6 +43,18 @@ class IdentityMismatch(EpisodeRefused):
             f" details first (an audited change: PATCH /api/v1/patients/{patient_id})"
         )
         self.patient_id, self.fields = patient_id, fields
+
+
+class WardSpelling(EpisodeRefused):
+    def __init__(self, ward: str, existing: str) -> None:
+        super().__init__(f"There is a ward {existing!r}: write its name as it is, not {ward!r}")
+
+
+async def _check_ward(tx: Conn, ward: str) -> None:
+    """Refuse a variant spelling of a ward that has stays (wards are named where patients are admitted)."""
+    known = [r["ward"] for r in await tx.fetch("SELECT DISTINCT ward FROM episodes")]
+    if (existing := existing_spelling(ward, known)) is not None:
+        raise WardSpelling(ward, existing)
 
 
 class NotAdmitted(EpisodeRefused):
@@ -89,6 +101,7 @@ def _differences(row: asyncpg.Record, identity: Identity) -> list[str]:
 async def admit(conn: Conn, identity: Identity, stay: Stay, at: datetime, actor: str) -> Admission:
     """Open a stay: a new patient, or a readmission of a known one whose last stay has ended."""
     async with transaction(conn) as tx:
+        await _check_ward(tx, stay.ward)
         try:  # a new MRN: the row's stay columns open its first episode (trigger, migration 0060)
             created = await tx.fetchval(
                 "INSERT INTO patients (mrn, display_name, date_of_birth, nhs_number, ward, pathway, spo2_scale,"
@@ -205,6 +218,7 @@ async def transfer(
         current = await _open_episode(tx, patient_id, lock=True)
         if current is None:
             raise NotAdmitted()
+        await _check_ward(tx, ward)
         if current["ward"] == ward:
             if current["team"] == team:
                 raise EpisodeRefused("The patient is already on that ward and team")

@@ -227,3 +227,20 @@ async def test_existing_patients_become_first_episodes_without_loss() -> None:
         ("OLD-2", "B", "general", 1, "{}", admitted, admitted + timedelta(days=5), None),
     ]
     assert sorted(e["kind"] for e in events) == ["admitted", "admitted", "discharged"]
+
+
+async def test_a_ward_written_differently_is_refused_not_started(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    """'WARD-AB12' beside 'Ward-ab12' would be a second ward: its own worklist filter, scope and figures."""
+    ward, elsewhere = _ward(), _ward()
+    async with api_client(settings, db_pool, Role.ADMIN) as admin:
+        first = await admin.post("/api/v1/patients", json=_admission(ward))
+        variant = await admin.post("/api/v1/patients", json=_admission(ward.upper()))
+        other = (await admin.post("/api/v1/patients", json=_admission(elsewhere))).json()["id"]
+        moved = await admin.post(f"/api/v1/patients/{other}/transfer", json={"ward": ward.upper()})
+        into = await admin.post(f"/api/v1/patients/{other}/transfer", json={"ward": ward})
+    assert first.status_code == 201
+    assert variant.status_code == 409
+    assert f"There is a ward '{ward}'" in variant.json()["detail"]
+    assert moved.status_code == 409
+    assert into.status_code == 204  # written as it is, the same ward is fine
+    assert await db_pool.fetchval("SELECT count(*) FROM episodes WHERE ward = $1", ward.upper()) == 0

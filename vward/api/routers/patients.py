@@ -181,7 +181,10 @@ class Admitted(BaseModel):
 
 _ADMIT_REFUSALS: dict[int | str, dict[str, Any]] = {
     403: {"description": "The ward is not yours to admit to"},
-    409: {"description": "The MRN has an open stay, or its stored identity differs from the one given"},
+    409: {
+        "description": "The MRN has an open stay, its stored identity differs from the one given, or the ward is"
+        " an existing ward written differently (case, spacing)"
+    },
 }
 
 
@@ -376,7 +379,10 @@ class Transfer(BaseModel):
     responses={
         **_NOT_FOUND,
         403: {"description": "The ward moved to (or from) is not yours"},
-        409: {"description": "No open stay, already there, or the time is before the stay began"},
+        409: {
+            "description": "No open stay, already there, the time is before the stay began, or the ward is an"
+            " existing ward written differently"
+        },
     },
 )
 async def transfer(
