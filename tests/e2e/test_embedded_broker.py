@@ -15,19 +15,25 @@ import asyncpg
 import pytest
 
 from ingest.core.topics import device_topic
+from tests.e2e.support.flood import LIMIT_S as flood_limit_s
 from tests.e2e.support.flood import flood
 from tests.integration.ingest.support import bound_device, running_ingest
 from tests.support.servers import REPO, discard_embedded_postgres
-from tests.support.waiting import budget, finishes
+from tests.support.waiting import budget, finishes, sized
 from vward.bootstrap import open_database
 from vward.embedded import BrokerChoice, EmbeddedServers
 from vward.settings import Settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-MESSAGES = 85_000  # beyond 65,535: the broker's packet ids to ingest wrap around at least once
-LIMIT_S = budget(150)  # the whole run; with setup and teardown the test stops itself within ~3 minutes
-NO_PROGRESS_S = budget(30)  # a stall: nothing new stored for this long
+# Beyond 65,535: the broker's packet ids to ingest wrap around at least once.
+MESSAGES = sized(ci=70_000, full=85_000)
+# A stall (nothing new stored for NO_PROGRESS_S) is what fails the run. amqtt is pure Python and shares the
+# cores: 1,500 messages/s on a quiet 2-core machine, 410/s with both cores busy. The whole run's bound is
+# for a loaded machine (flood.LIMIT_S, the publisher's own, is the same), never a throughput target:
+# that is bench/'s (docs/performance.md, "Embedded broker").
+LIMIT_S = flood_limit_s
+NO_PROGRESS_S = budget(30)
 
 
 async def _stored(pool: asyncpg.Pool, device_id: str) -> tuple[int, int]:
@@ -101,7 +107,7 @@ async def test_a_long_qos1_run_is_stored_exactly_once(tmp_path: Path, broker: Br
         stored = await _wait_stored(rig.pool, rig.device_id, MESSAGES, LIMIT_S)
         took = time.monotonic() - began
         # The publisher stops itself at flood.LIMIT_S, done or not.
-        output, _ = await finishes(publisher.communicate(), within=150, what="the publisher's exit")
+        output, _ = await finishes(publisher.communicate(), within=60, what="the publisher's exit")
         print(f"\n{broker}: {output.decode().strip()}; stored {stored} in {took:.1f} s ({stored / took:.0f}/s)")
         assert stored == MESSAGES, f"{broker} stalled: {stored} of {MESSAGES} stored after {took:.0f} s"
 

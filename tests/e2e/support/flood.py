@@ -23,7 +23,7 @@ from ingest.core.wire import encode_readings
 from tests.support.waiting import budget
 from vward.domain.metrics import Metric
 
-LIMIT_S = budget(120)  # the whole run, publishing and waiting for the last PUBACK
+LIMIT_S = budget(600)  # the whole run, publishing and waiting for the last PUBACK, on a loaded machine
 WINDOW = 10_000
 
 
