@@ -96,14 +96,11 @@ async def eventually(probe: Callable[[], Awaitable[T]], *, within: float, what: 
 
 async def until(condition: Callable[[], T], *, within: float, what: str, every: float = 0.05) -> T:
     """`wait_until` inside an event loop: check `condition` between the loop's other work."""
-    deadline = Deadline(within, what)
-    while True:
-        value = condition()
-        if value:
-            return value
-        if deadline.passed():
-            raise deadline.fail(f"last: {value!r}")
-        await asyncio.sleep(every)
+
+    async def probe() -> T:
+        return condition()
+
+    return await eventually(probe, within=within, what=what, every=every)
 
 
 async def finishes(awaitable: Awaitable[T], *, within: float, what: str) -> T:
