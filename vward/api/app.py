@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import make_asgi_app
 
 import vward
@@ -38,7 +39,9 @@ API_DESCRIPTION = (
 
 def create_app(settings: Settings, pool: asyncpg.Pool, secret: str) -> FastAPI:
     """Build the API around an existing pool; bootstrap owns the pool and mounts the dashboard."""
-    app = FastAPI(title="virtual ward", version=vward.__version__, description=API_DESCRIPTION)
+    # /docs and /redoc serve Swagger UI and ReDoc from the package, not a CDN: hospital networks are often
+    # closed to the internet, and the IT team connecting a system reads its API there.
+    app = FastAPIOffline(title="virtual ward", version=vward.__version__, description=API_DESCRIPTION)
     app.state.settings = settings
     app.state.pool = pool
     app.state.secret = secret
