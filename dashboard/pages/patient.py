@@ -206,6 +206,10 @@ def episode_notes(alert: AlertDetail) -> list[Any]:
     return notes
 
 
+# An event's detail keys as a nurse reads them: the coded outcome is the outcome, the free text a note.
+_DETAIL_LABELS = {"outcome_code": "outcome", "outcome": "note"}
+
+
 def event_detail(event: AlertEvent, tz: str) -> str:
     parts = [local_time(event.at, tz, DAY_TIME)]
     if event.from_state or event.to_state:
@@ -213,9 +217,11 @@ def event_detail(event: AlertEvent, tz: str) -> str:
     for key, value in event.detail.items():
         if key == "outcome_code" and value in ResolveOutcome.__members__.values():
             value = OUTCOME_LABELS[ResolveOutcome(value)]
+        if key == "until" and isinstance(value, str):  # a snooze's end, stored as ISO 8601: in ward time
+            value = local_time(datetime.fromisoformat(value), tz, DAY_TIME)
         if isinstance(value, list):  # tiers [1], targets ['doctor']: as words, not Python's repr
             value = ", ".join(str(v).replace("_", " ") for v in value)
-        parts.append(f"{key.replace('_', ' ')}: {value}")
+        parts.append(f"{_DETAIL_LABELS.get(key, key.replace('_', ' '))}: {value}")
     return " · ".join(parts)
 
 

@@ -140,6 +140,21 @@ def test_an_escalation_event_reads_its_tiers_and_targets_as_words() -> None:
     assert "[" not in shown
 
 
+def test_a_snooze_and_a_resolution_read_in_ward_time_and_words() -> None:
+    def shown(kind: str, detail: dict[str, object]) -> str:
+        at = datetime(2026, 12, 3, 18, 41, tzinfo=UTC)
+        event = AlertEvent(at=at, kind=kind, actor="n", from_state=None, to_state=None, severity=2, detail=detail)
+        return event_detail(event, "Europe/London")
+
+    snoozed = shown("snoozed", {"reason": "on the phone", "until": "2026-12-03T19:11:00.476462+00:00"})
+    assert "until: 03 Dec 19:11" in snoozed
+    assert "+00:00" not in snoozed
+    resolved = shown("resolved", {"outcome_code": "treated_at_home", "outcome": "settled after inhaler"})
+    assert "note: settled after inhaler" in resolved
+    assert "outcome: Treated or advised at home" in resolved
+    assert "outcome code" not in resolved
+
+
 def _episodes(discharged: bool) -> PatientEpisodes:
     admitted, ended = datetime(2026, 11, 20, 9, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     stay = Episode(
