@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from enum import StrEnum
 
 
@@ -47,7 +47,7 @@ def _normal(ward: str) -> str:
     return " ".join(ward.casefold().split())
 
 
-def existing_spelling(ward: str, known: Iterable[str]) -> str | None:
+def existing_spelling(ward: str, known: Collection[str]) -> str | None:
     """The known ward `ward` is a variant of (case, spacing), when it is not written the same: 'virtual ward a'
     beside 'Virtual Ward A' would start a second ward, splitting its patients, scope and figures."""
     if ward in known:
